@@ -1,0 +1,37 @@
+// EventChannels: one process's event-channel handle (Linux xen-evtchn).
+//
+// Ports are local to this handle. Binding an interdomain channel raises one
+// spurious event on the local port (real Xen does this); callers must expect
+// it.
+#ifndef XENSHM_PLATFORM_EVENT_CHANNELS_H_
+#define XENSHM_PLATFORM_EVENT_CHANNELS_H_
+
+#include <optional>
+
+#include "platform/status.h"
+#include "platform/types.h"
+
+namespace xenshm {
+
+class EventChannels {
+ public:
+  virtual ~EventChannels() = default;
+  // A new port that `remote` may bind to.
+  virtual Result<EventPort> AllocateUnbound(DomainId remote) = 0;
+  // Binds to `remote_port` in `remote`, which must have been allocated
+  // unbound for us. Returns our local port.
+  virtual Result<EventPort> BindInterdomain(DomainId remote,
+                                            EventPort remote_port) = 0;
+  virtual Status Notify(EventPort local_port) = 0;
+  virtual Status Unbind(EventPort local_port) = 0;
+  // Readable when an event is pending (for poll/epoll).
+  virtual int fd() const = 0;
+  // The next pending port without blocking; nullopt when none. The port
+  // stays masked until Unmask.
+  virtual Result<std::optional<EventPort>> TakePending() = 0;
+  virtual Status Unmask(EventPort local_port) = 0;
+};
+
+}  // namespace xenshm
+
+#endif  // XENSHM_PLATFORM_EVENT_CHANNELS_H_

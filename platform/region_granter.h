@@ -1,0 +1,61 @@
+// RegionGranter: dom0-owned region memory, granted to any domain.
+//
+// The real implementation is the xenshm dom0 kernel module (backend/kmod);
+// user space cannot grant one page to several domains. Regions outlive the
+// process that created them, so a restarted daemon finds them with List().
+#ifndef XENSHM_PLATFORM_REGION_GRANTER_H_
+#define XENSHM_PLATFORM_REGION_GRANTER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "platform/status.h"
+#include "platform/types.h"
+
+namespace xenshm {
+
+struct GranterCounts {
+  uint64_t regions = 0;         // allocated, not yet released
+  uint64_t pages = 0;           // pages held, including deferred frees
+  uint64_t grants = 0;          // grant entries outstanding
+  uint64_t deferred_frees = 0;  // pages waiting for a peer to unmap
+};
+
+struct RegionInfo {
+  RegionId id = 0;
+  size_t pages = 0;
+};
+
+// A dom0 process's mapping of a region (RAII: destroying it unmaps).
+class RegionMapping {
+ public:
+  virtual ~RegionMapping() = default;
+  virtual void* data() const = 0;
+  virtual size_t size() const = 0;
+};
+
+class RegionGranter {
+ public:
+  virtual ~RegionGranter() = default;
+  // Zeroed pages. kNoMemory if they cannot be had.
+  virtual Result<RegionId> Allocate(size_t pages) = 0;
+  // Grants every page of the region to `domain`; refs[i] names page i.
+  // All or nothing: on failure no grant of this call remains.
+  virtual Result<std::vector<GrantRef>> Grant(RegionId region, DomainId domain,
+                                              bool readonly) = 0;
+  // Ends `domain`'s grants; pages a peer still maps are freed later.
+  virtual Status Revoke(RegionId region, DomainId domain) = 0;
+  // Drops the region; memory is freed once no peer maps it.
+  virtual Status Release(RegionId region) = 0;
+  virtual Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region) = 0;
+  virtual Result<std::vector<RegionInfo>> List() = 0;
+  virtual Result<GranterCounts> Counts() = 0;
+  // Free grant entries left in dom0's grant table (for the budget check).
+  virtual Result<uint64_t> FreeGrantEntries() = 0;
+};
+
+}  // namespace xenshm
+
+#endif  // XENSHM_PLATFORM_REGION_GRANTER_H_
