@@ -24,16 +24,16 @@ enum class Code {
   kNoPermission,
   kDoesNotExist,
   // xenshm's additions.
-  kGrantBudget,       // dom0's grant table cannot hold the grants asked for.
-  kAlreadyAttached,   // this (domain, handle) is already attached.
-  kInvalidArgument,   // a malformed request or value.
+  kGrantBudget,         // dom0's grant table cannot hold the grants asked for.
+  kAlreadyAttached,     // this (domain, handle) is already attached.
+  kInvalidArgument,     // a malformed request or value.
   kBackendUnavailable,  // no xenshmd answered in time.
   kTimedOut,
-  kAgain,             // transient (xenstore transaction conflict, EAGAIN).
-  kQuotaExceeded,     // xenstore quota (ENOSPC) or another per-domain limit.
-  kIoError,           // an unexpected errno from the platform.
-  kNotFound,          // a path, port or object does not exist (ENOENT).
-  kBusy,              // the object is still in use (EBUSY).
+  kAgain,          // transient (xenstore transaction conflict, EAGAIN).
+  kQuotaExceeded,  // xenstore quota (ENOSPC) or another per-domain limit.
+  kIoError,        // an unexpected errno from the platform.
+  kNotFound,       // a path, port or object does not exist (ENOENT).
+  kBusy,           // the object is still in use (EBUSY).
 };
 
 // Stable, lower-case, hyphenated spelling used in xenstore and by the CLIs
@@ -78,9 +78,9 @@ inline std::unexpected<Status> Error(Status status) {
 }  // namespace xenshm
 
 // Early return on a failed Status (or a Result's error).
-#define XENSHM_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::xenshm::Status xenshm_status_ = (expr);     \
+#define XENSHM_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::xenshm::Status xenshm_status_ = (expr);        \
     if (!xenshm_status_.ok()) return xenshm_status_; \
   } while (0)
 

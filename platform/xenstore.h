@@ -48,7 +48,8 @@ class XenStore {
   // The domain this connection acts as.
   virtual DomainId self() const = 0;
 
-  virtual Result<std::string> Read(XsTransaction t, const std::string& path) = 0;
+  virtual Result<std::string> Read(XsTransaction t,
+                                   const std::string& path) = 0;
   virtual Status Write(XsTransaction t, const std::string& path,
                        const std::string& value) = 0;
   virtual Status Mkdir(XsTransaction t, const std::string& path) = 0;

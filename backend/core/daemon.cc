@@ -1,0 +1,432 @@
+#include "backend/core/daemon.h"
+
+#include <poll.h>
+
+#include <cstring>
+#include <iostream>
+#include <vector>
+
+#include "backend/core/grant_budget.h"
+#include "xenstore-schema/grant_directory.h"
+#include "xenstore-schema/limits.h"
+
+namespace xenshm::backend {
+namespace {
+
+constexpr std::string_view kDomainsToken = "domains";
+constexpr std::string_view kFrontendToken = "frontend";
+
+// Only dom0 may write; `readers` may read.
+std::vector<XsPermission> ReadableBy(const std::set<DomainId>& readers) {
+  std::vector<XsPermission> perms = {{kDom0, XsAccess::kNone}};
+  for (DomainId reader : readers) {
+    if (reader != kDom0) perms.push_back({reader, XsAccess::kRead});
+  }
+  return perms;
+}
+
+// Applies `perms` to `path` and everything below it.
+void SetPermissionsRecursively(XenStore& xenstore, const std::string& path,
+                               const std::vector<XsPermission>& perms) {
+  (void)xenstore.SetPermissions(kNoTransaction, path, perms);
+  auto children = xenstore.List(kNoTransaction, path);
+  if (!children) return;
+  for (const auto& child : *children) {
+    SetPermissionsRecursively(xenstore, path + "/" + child, perms);
+  }
+}
+
+}  // namespace
+
+Status Daemon::RetryOnAgain(const std::function<Status(XsTransaction)>& body) {
+  constexpr int kAttempts = 16;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto t = xenstore_.TransactionStart();
+    if (!t) return t.error();
+    Status done = body(*t);
+    if (!done.ok()) {
+      (void)xenstore_.TransactionEnd(*t, false);
+      return done;
+    }
+    Status committed = xenstore_.TransactionEnd(*t, true);
+    if (committed.code() != Code::kAgain) return committed;
+  }
+  return Status(Code::kAgain, "xenstore transaction kept conflicting");
+}
+
+Daemon::Daemon(Platform& platform, DaemonOptions options)
+    : platform_(platform),
+      xenstore_(*platform.xenstore),
+      granter_(*platform.region_granter),
+      options_(std::move(options)) {}
+
+void Daemon::Log(const std::string& line) {
+  if (options_.log) {
+    options_.log(line);
+  } else {
+    std::cerr << "xenshmd: " << line << std::endl;
+  }
+}
+
+Status Daemon::Start() {
+  for (const std::string& root :
+       {schema::BackendRoot(), schema::RegistryRoot()}) {
+    XENSHM_RETURN_IF_ERROR(xenstore_.Mkdir(kNoTransaction, root));
+    XENSHM_RETURN_IF_ERROR(xenstore_.SetPermissions(
+        kNoTransaction, root, {{kDom0, XsAccess::kNone}}));
+  }
+  XENSHM_RETURN_IF_ERROR(
+      xenstore_.Watch("@introduceDomain", std::string(kDomainsToken)));
+  XENSHM_RETURN_IF_ERROR(
+      xenstore_.Watch("@releaseDomain", std::string(kDomainsToken)));
+  SyncDomains();
+  Log("started; " + std::to_string(domains_.size()) + " domains");
+  return Status();
+}
+
+void Daemon::SyncDomains() {
+  auto listed = platform_.domain_info->List();
+  if (!listed) {
+    Log("cannot list domains: " + listed.error().ToString());
+    return;
+  }
+  std::set<DomainId> alive;
+  for (const DomainState& state : *listed) {
+    if (!state.dying) alive.insert(state.id);
+  }
+  for (DomainId domain : std::set<DomainId>(domains_)) {
+    if (!alive.contains(domain)) ForgetDomain(domain);
+  }
+  for (DomainId domain : alive) {
+    if (!domains_.contains(domain)) SetUpDomain(domain);
+  }
+}
+
+void Daemon::SetUpDomain(DomainId domain) {
+  // The guest's device/ directory is read-only to it (libxl makes it so), so
+  // the daemon creates the guest's request directory and hands it over.
+  // One transaction, so the guest never sees the directory before it may
+  // write in it.
+  const std::string root = schema::FrontendRoot(domain);
+  Status made = RetryOnAgain([&](XsTransaction t) -> Status {
+    XENSHM_RETURN_IF_ERROR(xenstore_.Mkdir(t, root));
+    return xenstore_.SetPermissions(t, root, {{domain, XsAccess::kNone}});
+  });
+  if (!made.ok()) {
+    Log("domain " + std::to_string(domain) +
+        ": cannot create request directory: " + made.ToString());
+    return;
+  }
+  const std::string backend = schema::BackendDomainPath(domain);
+  (void)xenstore_.Mkdir(kNoTransaction, backend);
+  (void)xenstore_.SetPermissions(kNoTransaction, backend, ReadableBy({domain}));
+  if (Status watched = xenstore_.Watch(root, std::string(kFrontendToken));
+      !watched.ok()) {
+    Log("domain " + std::to_string(domain) + ": cannot watch " + root + ": " +
+        watched.ToString());
+    return;
+  }
+  domains_.insert(domain);
+  ScanDomain(domain);
+}
+
+void Daemon::ForgetDomain(DomainId domain) {
+  for (AttachmentKey key : table_.AttachmentsOf(domain)) {
+    Detach(key, "domain " + std::to_string(domain) + " is gone");
+  }
+  (void)xenstore_.Unwatch(schema::FrontendRoot(domain),
+                          std::string(kFrontendToken));
+  (void)xenstore_.Remove(kNoTransaction, schema::BackendDomainPath(domain));
+  std::erase_if(answered_,
+                [&](const AttachmentKey& key) { return key.domain == domain; });
+  std::erase_if(frontend_states_, [&](const auto& entry) {
+    return entry.first.domain == domain;
+  });
+  domains_.erase(domain);
+  Log("domain " + std::to_string(domain) + " forgotten");
+}
+
+void Daemon::ScanDomain(DomainId domain) {
+  auto listed = xenstore_.List(kNoTransaction, schema::FrontendRoot(domain));
+  std::set<uint32_t> handles;
+  if (listed) {
+    for (const std::string& child : *listed) {
+      // A child that is not a handle is the guest's own business.
+      if (auto handle = schema::ParseHandle(child)) handles.insert(*handle);
+    }
+  }
+  for (uint32_t handle : handles) HandleAttachment({domain, handle});
+
+  // Handles whose frontend directory vanished: detach and clean up.
+  std::set<AttachmentKey> known(answered_);
+  for (AttachmentKey key : table_.AttachmentsOf(domain)) known.insert(key);
+  for (AttachmentKey key : known) {
+    if (key.domain != domain || handles.contains(key.handle)) continue;
+    if (table_.FindAttachment(key)) Detach(key, "frontend removed");
+    (void)xenstore_.Remove(kNoTransaction,
+                           schema::BackendPath(key.domain, key.handle));
+    answered_.erase(key);
+    frontend_states_.erase(key);
+  }
+}
+
+void Daemon::HandleAttachment(AttachmentKey key) {
+  auto raw_state = xenstore_.Read(
+      kNoTransaction,
+      schema::FrontendNode(key.domain, key.handle, schema::kNodeState));
+  if (!raw_state) return;  // request not complete yet
+  auto state = schema::ParseState(*raw_state);
+  if (!state) {
+    if (!answered_.contains(key)) {
+      PublishFailure(key, state.error());
+    } else {
+      PublishError(key, state.error());
+    }
+    return;
+  }
+  auto [previous, inserted] =
+      frontend_states_.try_emplace(key, schema::XenbusState::kInitialising);
+  if (*state == previous->second && !inserted) return;
+  if (Status moved = schema::CheckFrontendTransition(previous->second, *state);
+      !moved.ok()) {
+    if (answered_.contains(key)) {
+      PublishError(key, moved);
+    } else {
+      PublishFailure(key, moved);
+    }
+    return;
+  }
+  previous->second = *state;
+
+  if (*state == schema::XenbusState::kInitialised && !answered_.contains(key)) {
+    answered_.insert(key);
+    auto request = schema::ReadAttachRequest(xenstore_, kNoTransaction,
+                                             key.domain, key.handle);
+    Status result = request ? Attach(key, *request) : request.error();
+    if (!result.ok()) {
+      Log("domain " + std::to_string(key.domain) + " handle " +
+          std::to_string(key.handle) +
+          ": attach refused: " + result.ToString());
+      PublishFailure(key, result);
+    }
+    return;
+  }
+  if (*state >= schema::XenbusState::kClosing) {
+    if (table_.FindAttachment(key)) Detach(key, "frontend closed");
+    WriteBackend(key, schema::kNodeState,
+                 schema::StateValue(schema::XenbusState::kClosed));
+  }
+}
+
+Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
+  const AllowAllPolicy allow_all;
+  const AccessPolicy& policy =
+      options_.policy != nullptr ? *options_.policy : allow_all;
+  XENSHM_RETURN_IF_ERROR(policy.Check({key.domain, request.name, request.access,
+                                       table_.Find(request.name) == nullptr}));
+  bool created = false;
+  if (table_.Find(request.name) == nullptr) {
+    if (request.mode == schema::AttachMode::kAttachOnly) {
+      return Status(Code::kDoesNotExist,
+                    "region '" + request.name + "' does not exist");
+    }
+    auto id = granter_.Allocate(schema::PagesFor(request.size));
+    if (!id) {
+      return Status(Code::kNoMemory, "cannot allocate " +
+                                         std::to_string(request.size) +
+                                         " bytes for '" + request.name +
+                                         "': " + id.error().ToString());
+    }
+    table_.Create(request.name, request.size, *id);
+    created = true;
+  }
+  const Region& region = *table_.Find(request.name);
+  auto destroy_if_created = [&] {
+    if (!created) return;
+    (void)granter_.Release(region.id);
+    table_.Erase(request.name);
+  };
+  auto index = table_.CheckJoin(request.name, key);
+  if (!index) {
+    destroy_if_created();
+    return index.error();
+  }
+  Peer peer;
+  peer.key = key;
+  peer.index = *index;
+  peer.access = request.access;
+  std::string directory_refs;
+  if (key.domain != kDom0) {
+    if (Status granted =
+            GrantToGuest(region, key, request.access, peer, directory_refs);
+        !granted.ok()) {
+      destroy_if_created();
+      return granted;
+    }
+  }
+  table_.Join(request.name, peer);
+  PublishRegistry(request.name);
+
+  WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
+  WriteBackend(key, schema::kNodePages, std::to_string(region.pages));
+  WriteBackend(key, schema::kNodePeerIndex, std::to_string(peer.index));
+  if (key.domain == kDom0) {
+    WriteBackend(key, schema::kNodeRegionId, std::to_string(region.id));
+  } else {
+    WriteBackend(key, schema::kNodeGrantDirectory, directory_refs);
+  }
+  WriteBackend(key, schema::kNodeStatus, std::string(CodeName(Code::kOk)));
+  WriteBackend(key, schema::kNodeState,
+               schema::StateValue(schema::XenbusState::kConnected));
+  Log("domain " + std::to_string(key.domain) + " handle " +
+      std::to_string(key.handle) + (created ? " created '" : " joined '") +
+      request.name + "' as peer " + std::to_string(peer.index) + " (" +
+      std::string(schema::AccessName(request.access)) + ")");
+  return Status();
+}
+
+Status Daemon::GrantToGuest(const Region& region, AttachmentKey key,
+                            schema::Access access, Peer& peer,
+                            std::string& directory_refs) {
+  const size_t directory_pages = schema::GrantDirectoryPages(region.pages);
+  auto free_entries = granter_.FreeGrantEntries();
+  if (!free_entries) return free_entries.error();
+  XENSHM_RETURN_IF_ERROR(
+      CheckGrantBudget(*free_entries, region.pages + directory_pages));
+
+  auto refs = granter_.Grant(region.id, key.domain,
+                             access == schema::Access::kReadOnly);
+  if (!refs) return refs.error();
+  auto revoke_region = [&] { (void)granter_.Revoke(region.id, key.domain); };
+
+  auto directory = granter_.Allocate(directory_pages);
+  if (!directory) {
+    revoke_region();
+    return Status(Code::kNoMemory,
+                  "grant directory: " + directory.error().ToString());
+  }
+  auto drop_directory = [&] {
+    (void)granter_.Release(*directory);
+    revoke_region();
+  };
+  {
+    auto mapping = granter_.MapLocal(*directory);
+    if (!mapping) {
+      drop_directory();
+      return mapping.error();
+    }
+    schema::WriteGrantDirectory(
+        *refs, std::span(static_cast<std::byte*>((*mapping)->data()),
+                         (*mapping)->size()));
+  }
+  auto directory_grants =
+      granter_.Grant(*directory, key.domain, /*readonly=*/true);
+  if (!directory_grants) {
+    drop_directory();
+    return directory_grants.error();
+  }
+  peer.directory = *directory;
+  directory_refs = schema::FormatRefList(*directory_grants);
+  return Status();
+}
+
+void Daemon::Detach(AttachmentKey key, std::string_view why) {
+  auto left = table_.Leave(key);
+  if (!left) return;
+  const Region* region = table_.Find(left->name);
+  if (key.domain != kDom0) {
+    if (Status revoked = granter_.Revoke(region->id, key.domain);
+        !revoked.ok()) {
+      Log("revoke of '" + left->name + "' from domain " +
+          std::to_string(key.domain) + ": " + revoked.ToString());
+    }
+    if (left->peer.directory) {
+      (void)granter_.Revoke(*left->peer.directory, key.domain);
+      (void)granter_.Release(*left->peer.directory);
+    }
+  }
+  Log("domain " + std::to_string(key.domain) + " handle " +
+      std::to_string(key.handle) + " detached from '" + left->name + "' (" +
+      std::string(why) + ")");
+  if (left->region_empty) {
+    (void)granter_.Release(region->id);
+    (void)xenstore_.Remove(kNoTransaction, schema::RegistryPath(left->name));
+    Log("region '" + left->name + "' destroyed (last detach)");
+    table_.Erase(left->name);
+  } else {
+    (void)xenstore_.Remove(
+        kNoTransaction, schema::RegistryPeerPath(left->name, left->peer.index));
+    PublishRegistry(left->name);
+  }
+}
+
+void Daemon::PublishFailure(AttachmentKey key, const Status& status) {
+  answered_.insert(key);
+  WriteBackend(key, schema::kNodeStatus, std::string(CodeName(status.code())));
+  WriteBackend(key, schema::kNodeMessage, status.message());
+  WriteBackend(key, schema::kNodeState,
+               schema::StateValue(schema::XenbusState::kClosed));
+}
+
+void Daemon::PublishError(AttachmentKey key, const Status& status) {
+  Log("domain " + std::to_string(key.domain) + " handle " +
+      std::to_string(key.handle) + ": " + status.ToString());
+  WriteBackend(key, schema::kNodeError, status.ToString());
+}
+
+void Daemon::PublishRegistry(const std::string& name) {
+  const Region* region = table_.Find(name);
+  if (region == nullptr) return;
+  const std::string path = schema::RegistryPath(name);
+  (void)xenstore_.Write(kNoTransaction, path + "/size",
+                        std::to_string(region->size));
+  std::set<DomainId> members;
+  for (const auto& [index, peer] : region->peers) {
+    members.insert(peer.key.domain);
+    (void)xenstore_.Write(kNoTransaction, schema::RegistryPeerPath(name, index),
+                          std::to_string(peer.key.domain) + "/" +
+                              std::to_string(peer.key.handle));
+  }
+  SetPermissionsRecursively(xenstore_, path, ReadableBy(members));
+}
+
+void Daemon::WriteBackend(AttachmentKey key, std::string_view node,
+                          const std::string& value) {
+  const std::string path = schema::BackendNode(key.domain, key.handle, node);
+  if (Status written = xenstore_.Write(kNoTransaction, path, value);
+      !written.ok()) {
+    Log("cannot write " + path + ": " + written.ToString());
+  }
+}
+
+Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
+  pollfd fd{xenstore_.watch_fd(), POLLIN, 0};
+  int ready = poll(&fd, 1, static_cast<int>(timeout.count()));
+  if (ready < 0 && errno != EINTR) return StatusFromErrno(errno, "poll");
+  std::set<DomainId> to_scan;
+  bool domains_changed = false;
+  while (auto event = xenstore_.TakeWatchEvent()) {
+    if (event->token == kDomainsToken) {
+      domains_changed = true;
+    } else if (auto location = schema::ParseFrontendPath(event->path)) {
+      if (domains_.contains(location->domain)) {
+        to_scan.insert(location->domain);
+      }
+    }
+  }
+  if (domains_changed) SyncDomains();
+  for (DomainId domain : to_scan) {
+    if (domains_.contains(domain)) ScanDomain(domain);
+  }
+  return Status();
+}
+
+void Daemon::Run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    if (Status ran = RunOnce(std::chrono::milliseconds(100)); !ran.ok()) {
+      Log("event loop: " + ran.ToString());
+    }
+  }
+}
+
+}  // namespace xenshm::backend

@@ -1,0 +1,89 @@
+// Daemon: the core of xenshmd, as a library so tests run it in-process.
+//
+// It watches every domain's /local/domain/<d>/device/xenshm tree, answers
+// attach requests by creating or joining regions, grants region pages to the
+// attaching guest through the RegionGranter, and publishes the result under
+// /local/domain/0/backend/xenshm/<d>/<handle>. It detaches peers that close,
+// vanish or whose domain dies, and destroys a region at its last detach.
+// Everything read from a guest goes through xenstore-schema's validators.
+//
+// Threading: one thread drives a Daemon (RunOnce or Run); it is not
+// thread-safe.
+#ifndef XENSHM_BACKEND_CORE_DAEMON_H_
+#define XENSHM_BACKEND_CORE_DAEMON_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "backend/core/access_policy.h"
+#include "backend/core/region_table.h"
+#include "platform/platform.h"
+#include "platform/status.h"
+#include "xenstore-schema/attach_request.h"
+#include "xenstore-schema/schema.h"
+
+namespace xenshm::backend {
+
+struct DaemonOptions {
+  // Where log lines go; stderr when empty.
+  std::function<void(std::string_view)> log;
+  // Who may attach what; allow-all when null. Must outlive the Daemon.
+  const AccessPolicy* policy = nullptr;
+};
+
+class Daemon {
+ public:
+  // REQUIRES: platform.domain_info and platform.region_granter are set (the
+  // daemon runs in dom0). `platform` must outlive the Daemon.
+  explicit Daemon(Platform& platform, DaemonOptions options = {});
+
+  // Creates the backend and registry roots, watches domain arrivals and
+  // departures, and sets up every existing domain.
+  Status Start();
+  // Waits up to `timeout` for xenstore events and handles them all.
+  Status RunOnce(std::chrono::milliseconds timeout);
+  // RunOnce until `stop` is requested.
+  void Run(std::stop_token stop);
+
+  const RegionTable& regions() const { return table_; }
+
+ private:
+  void Log(const std::string& line);
+  // Runs `body` in a transaction, retrying while the commit conflicts.
+  Status RetryOnAgain(const std::function<Status(XsTransaction)>& body);
+  void SyncDomains();
+  void SetUpDomain(DomainId domain);
+  void ForgetDomain(DomainId domain);
+  void ScanDomain(DomainId domain);
+  void HandleAttachment(AttachmentKey key);
+  Status Attach(AttachmentKey key, const schema::AttachRequest& request);
+  Status GrantToGuest(const Region& region, AttachmentKey key,
+                      schema::Access access, Peer& peer,
+                      std::string& directory_refs);
+  void Detach(AttachmentKey key, std::string_view why);
+  void PublishFailure(AttachmentKey key, const Status& status);
+  void PublishError(AttachmentKey key, const Status& status);
+  void PublishRegistry(const std::string& name);
+  void WriteBackend(AttachmentKey key, std::string_view node,
+                    const std::string& value);
+
+  Platform& platform_;
+  XenStore& xenstore_;
+  RegionGranter& granter_;
+  DaemonOptions options_;
+  RegionTable table_;
+  std::set<DomainId> domains_;
+  // The last frontend state seen per attachment, for transition checks.
+  std::map<AttachmentKey, schema::XenbusState> frontend_states_;
+  // Requests answered (success or failure) whose frontend still exists.
+  std::set<AttachmentKey> answered_;
+};
+
+}  // namespace xenshm::backend
+
+#endif  // XENSHM_BACKEND_CORE_DAEMON_H_

@@ -1,0 +1,80 @@
+// RegionTable: the daemon's view of live regions and their peers.
+//
+// Pure bookkeeping (no Xen calls), so every rule is unit-testable: names are
+// unique, a region holds at most kMaxPeers attachments, peer indices are the
+// lowest free ones, a (domain, handle) attaches at most once, and a guest
+// domain attaches a given region at most once at a time (its grants are per
+// domain, so two attachments would share them).
+#ifndef XENSHM_BACKEND_CORE_REGION_TABLE_H_
+#define XENSHM_BACKEND_CORE_REGION_TABLE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "platform/status.h"
+#include "platform/types.h"
+#include "xenstore-schema/schema.h"
+
+namespace xenshm::backend {
+
+struct AttachmentKey {
+  DomainId domain = 0;
+  uint32_t handle = 0;
+  auto operator<=>(const AttachmentKey&) const = default;
+};
+
+struct Peer {
+  AttachmentKey key;
+  uint32_t index = 0;
+  schema::Access access = schema::Access::kReadWrite;
+  // Guest peers: the directory region listing this peer's grant refs.
+  std::optional<RegionId> directory;
+};
+
+struct Region {
+  std::string name;
+  uint64_t size = 0;  // bytes, as the creator asked
+  uint64_t pages = 0;
+  RegionId id = 0;
+  std::map<uint32_t, Peer> peers;  // by peer index
+};
+
+class RegionTable {
+ public:
+  const Region* Find(const std::string& name) const;
+  // The region and peer of an attachment, if attached.
+  std::optional<std::pair<const Region*, const Peer*>> FindAttachment(
+      AttachmentKey key) const;
+
+  // REQUIRES: no region named `name`.
+  void Create(const std::string& name, uint64_t size, RegionId id);
+  // Checks the rules above without changing anything; returns the index the
+  // peer would get. kClientMax, kAlreadyAttached, kDoesNotExist.
+  Result<uint32_t> CheckJoin(const std::string& name, AttachmentKey key) const;
+  // REQUIRES: CheckJoin succeeded.
+  const Peer& Join(const std::string& name, Peer peer);
+  // Removes the attachment; returns the region's name and whether it is now
+  // empty (the caller destroys it). nullopt if not attached.
+  struct Left {
+    std::string name;
+    Peer peer;
+    bool region_empty = false;
+  };
+  std::optional<Left> Leave(AttachmentKey key);
+  void Erase(const std::string& name);
+
+  std::vector<AttachmentKey> AttachmentsOf(DomainId domain) const;
+  const std::map<std::string, Region>& regions() const { return regions_; }
+
+ private:
+  std::map<std::string, Region> regions_;
+  std::map<AttachmentKey, std::string> attachments_;
+};
+
+}  // namespace xenshm::backend
+
+#endif  // XENSHM_BACKEND_CORE_REGION_TABLE_H_

@@ -1,0 +1,60 @@
+// xenshmd: the xenshm backend daemon for dom0. Thin: opens the real platform
+// and the kernel module, then runs the core (backend/core/daemon.h) until
+// SIGTERM or SIGINT.
+//
+//   xenshmd [--check]     --check: open everything, report, and exit
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "backend/core/daemon.h"
+#include "platform/real/kmod_region_granter.h"
+#include "platform/real/real_platform.h"
+
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void RequestStop(int) { stop_requested = 1; }
+
+[[noreturn]] void Fatal(const xenshm::Status& status) {
+  std::fprintf(stderr, "xenshmd: fatal: %s\n", status.ToString().c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool check_only = argc == 2 && std::string_view(argv[1]) == "--check";
+  if (argc > 1 && !check_only) {
+    std::fprintf(stderr, "usage: xenshmd [--check]\n");
+    return 2;
+  }
+  auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kDom0);
+  if (!platform) Fatal(platform.error());
+  auto granter = xenshm::OpenKmodRegionGranter();
+  if (!granter) Fatal(granter.error());
+  platform->region_granter = std::move(*granter);
+  if (check_only) {
+    std::printf("xenshmd: platform and kernel module are ready\n");
+    return 0;
+  }
+
+  struct sigaction action = {};
+  action.sa_handler = RequestStop;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+
+  xenshm::backend::Daemon daemon(*platform);
+  if (xenshm::Status started = daemon.Start(); !started.ok()) Fatal(started);
+  while (!stop_requested) {
+    if (xenshm::Status ran = daemon.RunOnce(std::chrono::milliseconds(200));
+        !ran.ok()) {
+      Fatal(ran);
+    }
+  }
+  std::fprintf(stderr,
+               "xenshmd: stopping; regions stay in the kernel module\n");
+  return 0;
+}

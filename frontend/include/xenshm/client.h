@@ -1,0 +1,119 @@
+// libxenshm: attach to named shared-memory regions from a Xen guest or dom0.
+//
+// Concepts. A region is a named block of memory owned by dom0 (xenshmd and
+// the xenshm kernel module). Attach("moo", size) creates the region if no one
+// has it (the creator's size wins) or joins it; every attachment is a peer
+// with an index; the last detach destroys the region. In a guest the pages
+// arrive as grants from dom0 and are mapped with the stock xen-gntdev driver;
+// in dom0 they are mapped through the kernel module.
+//
+// Errors are Status values whose codes match xenstore's `status` node and the
+// CLI: illegal-name, does-not-exist, client-max, no-memory, no-permission,
+// grant-budget, already-attached, backend-unavailable, timed-out, ...
+// Nothing is left half-attached on failure.
+//
+// Threading: a Client and its Regions are used from one thread at a time.
+#ifndef XENSHM_FRONTEND_CLIENT_H_
+#define XENSHM_FRONTEND_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/platform.h"
+#include "platform/status.h"
+#include "xenstore-schema/attach_request.h"
+#include "xenstore-schema/schema.h"
+
+namespace xenshm {
+
+struct AttachOptions {
+  schema::AttachMode mode = schema::AttachMode::kCreateOrAttach;
+  schema::Access access = schema::Access::kReadWrite;
+  // Use this request handle instead of the lowest free one; attaching a
+  // handle that is in use fails with kAlreadyAttached.
+  std::optional<uint32_t> handle;
+  // How long to wait for xenshmd's answer.
+  std::chrono::milliseconds timeout{10000};
+};
+
+struct PeerInfo {
+  uint32_t index = 0;
+  DomainId domain = 0;
+  uint32_t handle = 0;
+  friend bool operator==(const PeerInfo&, const PeerInfo&) = default;
+};
+
+class Client;
+
+// One attachment. Destroying it detaches.
+class Region {
+ public:
+  ~Region();
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+
+  const std::string& name() const { return name_; }
+  // The region's real size in bytes (the creator's), whatever was asked.
+  uint64_t size() const { return size_; }
+  uint32_t peer_index() const { return peer_index_; }
+  uint32_t handle() const { return handle_; }
+  bool writable() const { return writable_; }
+  // The mapping: size() bytes, page aligned. Null after Detach.
+  void* data() const { return data_; }
+
+  // The peers attached now (from the registry only members can read).
+  Result<std::vector<PeerInfo>> Peers() const;
+  // Unmaps and tells xenshmd. Idempotent: a second call returns ok.
+  Status Detach();
+
+ private:
+  friend class Client;
+  Region() = default;
+
+  Client* client_ = nullptr;
+  std::string name_;
+  uint64_t size_ = 0;
+  uint32_t peer_index_ = 0;
+  uint32_t handle_ = 0;
+  bool writable_ = false;
+  void* data_ = nullptr;
+  std::unique_ptr<GrantMapping> grant_mapping_;    // guests
+  std::unique_ptr<RegionMapping> region_mapping_;  // dom0
+  bool detached_ = false;
+};
+
+class Client {
+ public:
+  // `platform` must outlive the Client and every Region it attaches.
+  explicit Client(Platform& platform) : platform_(platform) {}
+
+  // Creates or joins region `name`. `size` (bytes) matters only when this
+  // attach creates the region; read Region::size() for the real size.
+  Result<std::unique_ptr<Region>> Attach(std::string_view name, uint64_t size,
+                                         const AttachOptions& options = {});
+
+  DomainId domain() const { return platform_.self; }
+
+ private:
+  friend class Region;
+  Result<uint32_t> SubmitRequest(const schema::AttachRequest& request,
+                                 const AttachOptions& options);
+  // Waits for the backend's state to become Connected or Closed (only
+  // Closed if `closed_only`).
+  Result<schema::XenbusState> AwaitBackend(uint32_t handle,
+                                           std::chrono::milliseconds timeout,
+                                           bool closed_only = false);
+  Status MapRegion(Region& region, uint32_t handle);
+  void WithdrawRequest(uint32_t handle);
+
+  Platform& platform_;
+};
+
+}  // namespace xenshm
+
+#endif  // XENSHM_FRONTEND_CLIENT_H_

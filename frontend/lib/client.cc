@@ -1,0 +1,313 @@
+#include "xenshm/client.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <set>
+
+#include "xenstore-schema/attach_request.h"
+#include "xenstore-schema/grant_directory.h"
+#include "xenstore-schema/limits.h"
+
+namespace xenshm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A transaction conflict is retried this many times before giving up.
+constexpr int kTransactionAttempts = 8;
+
+constexpr std::chrono::milliseconds kDetachTimeout{2000};
+
+Status ReadStatusNodes(XenStore& xenstore, DomainId domain, uint32_t handle) {
+  auto code_name = xenstore.Read(
+      kNoTransaction, schema::BackendNode(domain, handle, schema::kNodeStatus));
+  auto message =
+      xenstore.Read(kNoTransaction,
+                    schema::BackendNode(domain, handle, schema::kNodeMessage));
+  std::optional<Code> code =
+      code_name ? CodeFromName(*code_name) : std::nullopt;
+  return Status(code.value_or(Code::kUnknownFailure),
+                message ? *message : std::string());
+}
+
+// Polls (watch-driven, re-reading at least every 100 ms) until `path` exists.
+bool WaitForNode(XenStore& xenstore, const std::string& path,
+                 std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  const std::string token = "xenshm-wait";
+  bool watching = xenstore.Watch(path, token).ok();
+  bool found = false;
+  while (true) {
+    if (xenstore.Read(kNoTransaction, path)) {
+      found = true;
+      break;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    if (left.count() <= 0) break;
+    pollfd fd{xenstore.watch_fd(), POLLIN, 0};
+    poll(&fd, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+    while (xenstore.TakeWatchEvent()) {
+    }
+  }
+  if (watching) (void)xenstore.Unwatch(path, token);
+  return found;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
+                                               uint64_t size,
+                                               const AttachOptions& options) {
+  auto valid_name = schema::ParseRegionName(name);
+  if (!valid_name) return std::unexpected(valid_name.error());
+  if (size == 0 || size > schema::kMaxRegionBytes) {
+    return Error(Code::kInvalidArgument,
+                 "size " + std::to_string(size) + " is not in 1.." +
+                     std::to_string(schema::kMaxRegionBytes));
+  }
+  schema::AttachRequest request{*valid_name, size, options.mode,
+                                options.access};
+  auto handle = SubmitRequest(request, options);
+  if (!handle) return std::unexpected(handle.error());
+
+  auto state = AwaitBackend(*handle, options.timeout);
+  if (!state) {
+    WithdrawRequest(*handle);
+    return std::unexpected(state.error());
+  }
+  if (*state != schema::XenbusState::kConnected) {
+    Status refused =
+        ReadStatusNodes(*platform_.xenstore, platform_.self, *handle);
+    WithdrawRequest(*handle);
+    return Error(refused);
+  }
+  std::unique_ptr<Region> region(new Region());
+  region->client_ = this;
+  region->name_ = request.name;
+  region->handle_ = *handle;
+  region->writable_ = options.access == schema::Access::kReadWrite;
+  if (Status mapped = MapRegion(*region, *handle); !mapped.ok()) {
+    (void)region->Detach();
+    return Error(mapped);
+  }
+  // Tell the backend we are connected (Xen PV convention).
+  (void)platform_.xenstore->Write(
+      kNoTransaction,
+      schema::FrontendNode(platform_.self, *handle, schema::kNodeState),
+      schema::StateValue(schema::XenbusState::kConnected));
+  return region;
+}
+
+Result<uint32_t> Client::SubmitRequest(const schema::AttachRequest& request,
+                                       const AttachOptions& options) {
+  XenStore& xenstore = *platform_.xenstore;
+  const DomainId self = platform_.self;
+  // A domain that just started may be ahead of xenshmd's set-up.
+  if (!WaitForNode(xenstore, schema::FrontendRoot(self), options.timeout)) {
+    return Error(Code::kBackendUnavailable,
+                 "no " + schema::FrontendRoot(self) + " after " +
+                     std::to_string(options.timeout.count()) +
+                     " ms: xenshmd has not set up this domain (is it "
+                     "running?)");
+  }
+  for (int attempt = 0; attempt < kTransactionAttempts; ++attempt) {
+    auto t = xenstore.TransactionStart();
+    if (!t) return std::unexpected(t.error());
+    auto abort = [&] { (void)xenstore.TransactionEnd(*t, false); };
+    auto children = xenstore.List(*t, schema::FrontendRoot(self));
+    if (!children) {
+      abort();
+      return std::unexpected(children.error());
+    }
+    std::set<uint32_t> used;
+    for (const auto& child : *children) {
+      if (auto handle = schema::ParseHandle(child)) used.insert(*handle);
+    }
+    // A handle whose backend directory xenshmd has not cleaned up yet is
+    // still in use: reusing it would look like a backward state move.
+    if (auto answers = xenstore.List(*t, schema::BackendDomainPath(self))) {
+      for (const auto& child : *answers) {
+        if (auto handle = schema::ParseHandle(child)) used.insert(*handle);
+      }
+    }
+    uint32_t handle = 0;
+    if (options.handle) {
+      handle = *options.handle;
+      if (used.contains(handle)) {
+        abort();
+        return Error(Code::kAlreadyAttached,
+                     "handle " + std::to_string(handle) + " is in use");
+      }
+    } else {
+      while (used.contains(handle)) ++handle;
+    }
+    if (handle > schema::kMaxHandle) {
+      abort();
+      return Error(Code::kClientMax, "this domain has no free handle");
+    }
+    Status written =
+        schema::WriteAttachRequest(xenstore, *t, self, handle, request);
+    if (written.ok()) {
+      written = xenstore.Write(
+          *t, schema::FrontendNode(self, handle, schema::kNodeState),
+          schema::StateValue(schema::XenbusState::kInitialised));
+    }
+    if (!written.ok()) {
+      abort();
+      return Error(written);
+    }
+    Status committed = xenstore.TransactionEnd(*t, true);
+    if (committed.ok()) return handle;
+    if (committed.code() != Code::kAgain) return Error(committed);
+  }
+  return Error(Code::kAgain, "xenstore transaction kept conflicting after " +
+                                 std::to_string(kTransactionAttempts) +
+                                 " attempts");
+}
+
+Result<schema::XenbusState> Client::AwaitBackend(
+    uint32_t handle, std::chrono::milliseconds timeout, bool closed_only) {
+  XenStore& xenstore = *platform_.xenstore;
+  const std::string state_path =
+      schema::BackendNode(platform_.self, handle, schema::kNodeState);
+  const std::string token = "xenshm-attach-" + std::to_string(handle);
+  Status watched = xenstore.Watch(state_path, token);
+  if (!watched.ok()) return Error(watched);
+  const auto deadline = Clock::now() + timeout;
+  Result<schema::XenbusState> outcome = Error(
+      Code::kBackendUnavailable, "xenshmd did not answer within " +
+                                     std::to_string(timeout.count()) + " ms");
+  while (true) {
+    if (auto raw = xenstore.Read(kNoTransaction, state_path)) {
+      auto state = schema::ParseState(*raw);
+      if (state &&
+          ((*state == schema::XenbusState::kConnected && !closed_only) ||
+           *state == schema::XenbusState::kClosed)) {
+        outcome = *state;
+        break;
+      }
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    if (left.count() <= 0) break;
+    // Re-read at least every 100 ms: watch events can coalesce.
+    pollfd fd{xenstore.watch_fd(), POLLIN, 0};
+    poll(&fd, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+    while (xenstore.TakeWatchEvent()) {
+    }
+  }
+  (void)xenstore.Unwatch(state_path, token);
+  return outcome;
+}
+
+Status Client::MapRegion(Region& region, uint32_t handle) {
+  XenStore& xenstore = *platform_.xenstore;
+  const DomainId self = platform_.self;
+  auto read_number = [&](std::string_view node,
+                         uint64_t max) -> Result<uint64_t> {
+    auto raw =
+        xenstore.Read(kNoTransaction, schema::BackendNode(self, handle, node));
+    if (!raw) return std::unexpected(raw.error());
+    return schema::ParseDecimal(*raw, max, node);
+  };
+  auto size = read_number(schema::kNodeSize, schema::kMaxRegionBytes);
+  auto index = read_number(schema::kNodePeerIndex, schema::kMaxPeers - 1);
+  if (!size) return size.error();
+  if (!index) return index.error();
+  region.size_ = *size;
+  region.peer_index_ = static_cast<uint32_t>(*index);
+  const uint64_t pages = schema::PagesFor(*size);
+
+  if (self == kDom0) {
+    if (!platform_.region_granter) {
+      return Status(Code::kBackendUnavailable,
+                    "dom0 attach needs the xenshm kernel module");
+    }
+    auto id = read_number(schema::kNodeRegionId, UINT64_MAX);
+    if (!id) return id.error();
+    auto mapping = platform_.region_granter->MapLocal(*id);
+    if (!mapping) return mapping.error();
+    region.data_ = (*mapping)->data();
+    region.region_mapping_ = std::move(*mapping);
+    return Status();
+  }
+
+  auto raw_directory = xenstore.Read(
+      kNoTransaction,
+      schema::BackendNode(self, handle, schema::kNodeGrantDirectory));
+  if (!raw_directory) return raw_directory.error();
+  auto directory_refs =
+      schema::ParseRefList(*raw_directory, schema::GrantDirectoryPages(pages));
+  if (!directory_refs) return directory_refs.error();
+  std::vector<GrantRef> refs;
+  {
+    auto directory = platform_.grant_mapper->Map(kDom0, *directory_refs,
+                                                 /*writable=*/false);
+    if (!directory) return directory.error();
+    auto listed = schema::ReadGrantDirectory(
+        std::span(static_cast<const std::byte*>((*directory)->data()),
+                  (*directory)->size()),
+        pages);
+    if (!listed) return listed.error();
+    refs = std::move(*listed);
+  }
+  auto mapping = platform_.grant_mapper->Map(kDom0, refs, region.writable_);
+  if (!mapping) return mapping.error();
+  region.data_ = (*mapping)->data();
+  region.grant_mapping_ = std::move(*mapping);
+  return Status();
+}
+
+void Client::WithdrawRequest(uint32_t handle) {
+  (void)platform_.xenstore->Remove(
+      kNoTransaction, schema::FrontendPath(platform_.self, handle));
+}
+
+Region::~Region() { (void)Detach(); }
+
+Status Region::Detach() {
+  if (detached_) return Status();
+  detached_ = true;
+  // Unmap first, so the backend's revoke finds no mapping and frees at once.
+  grant_mapping_.reset();
+  region_mapping_.reset();
+  data_ = nullptr;
+  XenStore& xenstore = *client_->platform_.xenstore;
+  const DomainId self = client_->platform_.self;
+  (void)xenstore.Write(kNoTransaction,
+                       schema::FrontendNode(self, handle_, schema::kNodeState),
+                       schema::StateValue(schema::XenbusState::kClosing));
+  // Wait (bounded) for xenshmd to revoke, so a detach that returned has
+  // really left; a dead daemon must not hang the caller.
+  (void)client_->AwaitBackend(handle_, kDetachTimeout, /*closed_only=*/true);
+  client_->WithdrawRequest(handle_);
+  return Status();
+}
+
+Result<std::vector<PeerInfo>> Region::Peers() const {
+  XenStore& xenstore = *client_->platform_.xenstore;
+  const std::string peers_path =
+      schema::RegistryPath(name_) + "/" + std::string(schema::kNodePeers);
+  auto children = xenstore.List(kNoTransaction, peers_path);
+  if (!children) return std::unexpected(children.error());
+  std::vector<PeerInfo> peers;
+  for (const auto& child : *children) {
+    auto index = schema::ParseDecimal(child, schema::kMaxPeers - 1, "peer");
+    auto value = xenstore.Read(kNoTransaction, peers_path + "/" + child);
+    if (!index || !value) continue;  // changed under us
+    size_t slash = value->find('/');
+    if (slash == std::string::npos) continue;
+    auto domain = schema::ParseDomainId(value->substr(0, slash));
+    auto handle = schema::ParseHandle(value->substr(slash + 1));
+    if (!domain || !handle) continue;
+    peers.push_back({static_cast<uint32_t>(*index), *domain, *handle});
+  }
+  std::sort(
+      peers.begin(), peers.end(),
+      [](const PeerInfo& a, const PeerInfo& b) { return a.index < b.index; });
+  return peers;
+}
+
+}  // namespace xenshm

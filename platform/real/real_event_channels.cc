@@ -1,0 +1,90 @@
+#include "platform/real/real_event_channels.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+
+extern "C" {
+#include <xenevtchn.h>
+}
+
+namespace xenshm {
+
+Result<std::unique_ptr<RealEventChannels>> RealEventChannels::Open() {
+  xenevtchn_handle* handle = xenevtchn_open(nullptr, 0);
+  if (handle == nullptr) {
+    return Error(StatusFromErrno(
+        errno, "xenevtchn_open (/dev/xen/evtchn; is xen-evtchn loaded?)"));
+  }
+  const int fd = xenevtchn_fd(handle);
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    const int err = errno;
+    xenevtchn_close(handle);
+    return Error(StatusFromErrno(err, "making the evtchn fd non-blocking"));
+  }
+  return std::unique_ptr<RealEventChannels>(new RealEventChannels(handle, fd));
+}
+
+RealEventChannels::~RealEventChannels() { xenevtchn_close(handle_); }
+
+Result<EventPort> RealEventChannels::AllocateUnbound(DomainId remote) {
+  const xenevtchn_port_or_error_t port =
+      xenevtchn_bind_unbound_port(handle_, remote);
+  if (port < 0) {
+    return Error(StatusFromErrno(
+        errno,
+        "xenevtchn_bind_unbound_port for domain " + std::to_string(remote)));
+  }
+  return static_cast<EventPort>(port);
+}
+
+Result<EventPort> RealEventChannels::BindInterdomain(DomainId remote,
+                                                     EventPort remote_port) {
+  const xenevtchn_port_or_error_t port =
+      xenevtchn_bind_interdomain(handle_, remote, remote_port);
+  if (port < 0) {
+    return Error(
+        StatusFromErrno(errno, "xenevtchn_bind_interdomain to domain " +
+                                   std::to_string(remote) + " port " +
+                                   std::to_string(remote_port)));
+  }
+  return static_cast<EventPort>(port);
+}
+
+Status RealEventChannels::Notify(EventPort local_port) {
+  if (xenevtchn_notify(handle_, local_port) != 0) {
+    return StatusFromErrno(
+        errno, "xenevtchn_notify port " + std::to_string(local_port));
+  }
+  return Status::Ok();
+}
+
+Status RealEventChannels::Unbind(EventPort local_port) {
+  if (xenevtchn_unbind(handle_, local_port) != 0) {
+    return StatusFromErrno(
+        errno, "xenevtchn_unbind port " + std::to_string(local_port));
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<EventPort>> RealEventChannels::TakePending() {
+  const xenevtchn_port_or_error_t port = xenevtchn_pending(handle_);
+  if (port < 0) {
+    if (errno == EAGAIN) return std::optional<EventPort>();
+    return Error(StatusFromErrno(errno, "xenevtchn_pending"));
+  }
+  return std::optional<EventPort>(static_cast<EventPort>(port));
+}
+
+Status RealEventChannels::Unmask(EventPort local_port) {
+  if (xenevtchn_unmask(handle_, local_port) != 0) {
+    return StatusFromErrno(
+        errno, "xenevtchn_unmask port " + std::to_string(local_port));
+  }
+  return Status::Ok();
+}
+
+}  // namespace xenshm

@@ -1,0 +1,67 @@
+// DomainTable: which fake domains exist, and which incarnation of a domain id
+// a platform object was opened for (domain ids are reused, as in Xen).
+#ifndef XENSHM_TESTS_FAKE_HYPERVISOR_DOMAIN_TABLE_H_
+#define XENSHM_TESTS_FAKE_HYPERVISOR_DOMAIN_TABLE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "platform/domain_info.h"
+#include "platform/status.h"
+#include "platform/types.h"
+
+namespace xenshm::fake {
+
+// Who makes a call: a domain, and which life of that domain id. A "process"
+// of a destroyed domain must not act as a later domain with the same id.
+struct Caller {
+  DomainId domain = kDom0;
+  uint64_t incarnation = 0;
+};
+
+// Thread-safe. A leaf lock: never calls out while holding it.
+class DomainTable {
+ public:
+  // Adds `id` and returns the caller identity for its processes.
+  // Returns nullopt if the domain already exists.
+  std::optional<Caller> Add(DomainId id);
+  // False if `id` does not exist.
+  bool Remove(DomainId id);
+  bool SetShutdown(DomainId id, bool shutdown);
+  std::optional<Caller> Lookup(DomainId id) const;
+  // True while the domain `caller` was opened for is still running.
+  bool Alive(const Caller& caller) const;
+  // kIoError naming `what` if `caller`'s domain has been destroyed.
+  Status CheckAlive(const Caller& caller, const char* what) const;
+  std::optional<DomainState> Query(DomainId id) const;
+  std::vector<DomainState> List() const;
+
+ private:
+  struct Entry {
+    uint64_t incarnation = 0;
+    bool shutdown = false;
+  };
+  mutable std::mutex mu_;
+  uint64_t next_incarnation_ = 1;      // GUARDED_BY(mu_)
+  std::map<DomainId, Entry> domains_;  // GUARDED_BY(mu_)
+};
+
+// DomainInfo (libxenctrl) over a DomainTable.
+class FakeDomainInfo : public DomainInfo {
+ public:
+  explicit FakeDomainInfo(std::shared_ptr<const DomainTable> domains)
+      : domains_(std::move(domains)) {}
+  Result<DomainState> Query(DomainId domain) override;
+  Result<std::vector<DomainState>> List() override;
+
+ private:
+  std::shared_ptr<const DomainTable> domains_;
+};
+
+}  // namespace xenshm::fake
+
+#endif  // XENSHM_TESTS_FAKE_HYPERVISOR_DOMAIN_TABLE_H_

@@ -1,0 +1,107 @@
+#include "tests/fake_hypervisor/fake_hypervisor.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+namespace xenshm::fake {
+namespace {
+
+[[noreturn]] void Die(const char* what, DomainId id) {
+  std::fprintf(stderr, "FakeHypervisor: %s (domain %u)\n", what, id);
+  std::abort();
+}
+
+}  // namespace
+
+FakeHypervisor::FakeHypervisor()
+    : domains_(std::make_shared<DomainTable>()),
+      faults_(std::make_shared<FaultInjector>()),
+      xenstore_(std::make_shared<XenStoreCore>(domains_, faults_)),
+      event_channels_(std::make_shared<EventChannelCore>(domains_, faults_)),
+      grants_(std::make_shared<GrantCore>(domains_, faults_, event_channels_)) {
+  domains_->Add(kDom0);
+}
+
+FakeHypervisor::~FakeHypervisor() = default;
+
+void FakeHypervisor::CreateDomain(DomainId id) {
+  std::lock_guard<std::mutex> lock(lifecycle_mu_);
+  if (!domains_->Add(id)) Die("CreateDomain of an existing domain", id);
+  xenstore_->IntroduceDomain(id);
+}
+
+void FakeHypervisor::DestroyDomain(DomainId id) {
+  if (id == kDom0) Die("DestroyDomain of dom0", id);
+  std::lock_guard<std::mutex> lock(lifecycle_mu_);
+  if (!domains_->Remove(id)) return;
+  grants_->ReleaseDomain(id);
+  event_channels_->CloseDomain(id);
+  xenstore_->ReleaseDomain(id);
+}
+
+void FakeHypervisor::ShutdownDomain(DomainId id) {
+  domains_->SetShutdown(id, true);
+}
+
+bool FakeHypervisor::DomainExists(DomainId id) const {
+  return domains_->Lookup(id).has_value();
+}
+
+Result<Platform> FakeHypervisor::OpenPlatform(DomainId id) {
+  std::optional<Caller> caller = domains_->Lookup(id);
+  if (!caller) {
+    return Error(Code::kNotFound,
+                 "domain " + std::to_string(id) + " does not exist");
+  }
+  Platform platform;
+  platform.self = id;
+  platform.xenstore = xenstore_->Connect(*caller);
+  platform.grant_mapper = grants_->OpenMapper(*caller);
+  platform.open_event_channels = [core = event_channels_, who = *caller]() {
+    return core->Open(who);
+  };
+  if (id == kDom0) {
+    platform.domain_info = std::make_unique<FakeDomainInfo>(domains_);
+    platform.region_granter = grants_->OpenGranter();
+  }
+  return platform;
+}
+
+void FakeHypervisor::SetGrantTableSize(size_t entries) {
+  grants_->SetTableSize(entries);
+}
+
+GranterCounts FakeHypervisor::GrantCounts() const { return grants_->Counts(); }
+
+RegionMappingCounts FakeHypervisor::MappingCounts(RegionId region) const {
+  return grants_->MappingCounts(region);
+}
+
+void FakeHypervisor::FailNext(Op op, Code code,
+                              std::optional<DomainId> domain) {
+  faults_->FailNth(op, 1, code, domain);
+}
+
+void FakeHypervisor::FailNth(Op op, int nth, Code code,
+                             std::optional<DomainId> domain) {
+  faults_->FailNth(op, nth, code, domain);
+}
+
+void FakeHypervisor::ClearFaults() { faults_->Clear(); }
+
+size_t FakeHypervisor::XenStoreNodesOwnedBy(DomainId domain) const {
+  return xenstore_->NodesOwnedBy(domain);
+}
+
+size_t FakeHypervisor::XenStoreWatchesOf(DomainId domain) const {
+  return xenstore_->WatchesOf(domain);
+}
+
+std::string FakeHypervisor::DumpXenStore() const { return xenstore_->Dump(); }
+
+size_t FakeHypervisor::OpenEventPorts(DomainId domain) const {
+  return event_channels_->OpenPorts(domain);
+}
+
+}  // namespace xenshm::fake

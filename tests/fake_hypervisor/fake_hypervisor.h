@@ -1,0 +1,94 @@
+// FakeHypervisor: several Xen domains in one process, for unit tests.
+//
+// It stands in for Xen, xenstored, libxl and the xenshm kernel module behind
+// the platform seam (platform/platform.h): components under test get a
+// Platform from OpenPlatform() and cannot tell it from the real one, except
+// for the differences each part documents (fake_xenstore.h,
+// fake_event_channels.h, fake_grants.h). Domains share real memory (memfd)
+// and real wake-ups (eventfd), so tests may run each domain's side on its own
+// thread.
+//
+// Each OpenPlatform() call is one process: its own xenstore connection
+// (watches, transactions), its own gntdev and evtchn handles. A platform of a
+// destroyed domain fails every call with kIoError, even if the domain id is
+// created again.
+//
+// Thread-safe. Platforms may outlive the FakeHypervisor.
+#ifndef XENSHM_TESTS_FAKE_HYPERVISOR_FAKE_HYPERVISOR_H_
+#define XENSHM_TESTS_FAKE_HYPERVISOR_FAKE_HYPERVISOR_H_
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "platform/platform.h"
+#include "platform/status.h"
+#include "platform/types.h"
+#include "tests/fake_hypervisor/domain_table.h"
+#include "tests/fake_hypervisor/fake_event_channels.h"
+#include "tests/fake_hypervisor/fake_grants.h"
+#include "tests/fake_hypervisor/fake_xenstore.h"
+#include "tests/fake_hypervisor/fault_injector.h"
+
+namespace xenshm::fake {
+
+class FakeHypervisor {
+ public:
+  // dom0 exists from the start.
+  FakeHypervisor();
+  FakeHypervisor(const FakeHypervisor&) = delete;
+  FakeHypervisor& operator=(const FakeHypervisor&) = delete;
+  ~FakeHypervisor();
+
+  // Starts domain `id` the way libxl does (see XenStoreCore::IntroduceDomain)
+  // and fires "@introduceDomain".
+  // REQUIRES: `id` does not exist (aborts otherwise).
+  void CreateDomain(DomainId id);
+  // Domain `id` dies: its mappings leave the grant accounting (their memory
+  // stays mapped), its event channels close (remote ends become unbound), its
+  // xenstore connections die, /local/domain/<id> is removed and
+  // "@releaseDomain" fires. dom0's grants to it stay until revoked, as in Xen.
+  // No-op for a domain that does not exist. REQUIRES: id != 0.
+  void DestroyDomain(DomainId id);
+  // Marks `id` shut down (DomainInfo shows it) without destroying it.
+  void ShutdownDomain(DomainId id);
+  bool DomainExists(DomainId id) const;
+
+  // A new process in domain `id`. dom0's also has DomainInfo and
+  // RegionGranter. kNotFound if the domain does not exist.
+  Result<Platform> OpenPlatform(DomainId id);
+
+  // dom0's grant table size in entries, including the kReservedGrantEntries
+  // Xen keeps (default kDefaultGrantTableSize).
+  void SetGrantTableSize(size_t entries);
+  GranterCounts GrantCounts() const;
+  RegionMappingCounts MappingCounts(RegionId region) const;
+
+  // The next call of `op` (by `domain`, if given) fails with `code`.
+  void FailNext(Op op, Code code,
+                std::optional<DomainId> domain = std::nullopt);
+  // The `nth` next call (1 = the next) of `op` fails with `code`.
+  void FailNth(Op op, int nth, Code code,
+               std::optional<DomainId> domain = std::nullopt);
+  void ClearFaults();
+
+  // Introspection for tests.
+  size_t XenStoreNodesOwnedBy(DomainId domain) const;
+  size_t XenStoreWatchesOf(DomainId domain) const;
+  std::string DumpXenStore() const;
+  size_t OpenEventPorts(DomainId domain) const;
+
+ private:
+  std::mutex lifecycle_mu_;  // serializes CreateDomain/DestroyDomain
+  std::shared_ptr<DomainTable> domains_;
+  std::shared_ptr<FaultInjector> faults_;
+  std::shared_ptr<XenStoreCore> xenstore_;
+  std::shared_ptr<EventChannelCore> event_channels_;
+  std::shared_ptr<GrantCore> grants_;
+};
+
+}  // namespace xenshm::fake
+
+#endif  // XENSHM_TESTS_FAKE_HYPERVISOR_FAKE_HYPERVISOR_H_

@@ -1,0 +1,66 @@
+// FaultInjector: makes a chosen future platform call fail, so tests can check
+// that a component leaves nothing half-done ("no half-attach").
+#ifndef XENSHM_TESTS_FAKE_HYPERVISOR_FAULT_INJECTOR_H_
+#define XENSHM_TESTS_FAKE_HYPERVISOR_FAULT_INJECTOR_H_
+
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "platform/status.h"
+#include "platform/types.h"
+
+namespace xenshm::fake {
+
+// The platform calls a fault can be injected into. A failed call has no
+// effect, except kXsTransactionEnd, which (like xenstored) ends the
+// transaction without committing it.
+enum class Op {
+  kXsRead,              // XenStore::Read
+  kXsWrite,             // XenStore::Write
+  kXsMkdir,             // XenStore::Mkdir
+  kXsRemove,            // XenStore::Remove
+  kXsSetPermissions,    // XenStore::SetPermissions
+  kXsTransactionStart,  // XenStore::TransactionStart
+  kXsTransactionEnd,    // XenStore::TransactionEnd with commit=true
+  kXsWatch,             // XenStore::Watch
+  kRegionAllocate,      // RegionGranter::Allocate
+  kGrant,               // RegionGranter::Grant (grant entry allocation)
+  kGrantMap,            // GrantMapper::Map
+  kEvtchnAllocate,      // EventChannels::AllocateUnbound
+  kEvtchnBind,          // EventChannels::BindInterdomain
+  kEvtchnNotify,        // EventChannels::Notify
+};
+
+std::string_view OpName(Op op);
+
+// Thread-safe. A leaf lock: never calls out while holding it.
+class FaultInjector {
+ public:
+  // The `nth` next call (1 = the very next one) of `op`, made by `domain` if
+  // given (by any domain otherwise), fails with `code`. Several faults may be
+  // pending at once; each counts calls independently.
+  void FailNth(Op op, int nth, Code code,
+               std::optional<DomainId> domain = std::nullopt);
+  // Forgets every pending fault.
+  void Clear();
+  // Called by the fakes at the start of each `op` made by `domain`: counts
+  // the call and returns the injected failure, if one is due.
+  std::optional<Status> Check(Op op, DomainId domain);
+
+ private:
+  struct Fault {
+    Op op;
+    int remaining;  // calls left until this one fails (1 = the next)
+    Code code;
+    std::optional<DomainId> domain;
+  };
+
+  std::mutex mu_;
+  std::vector<Fault> faults_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace xenshm::fake
+
+#endif  // XENSHM_TESTS_FAKE_HYPERVISOR_FAULT_INJECTOR_H_

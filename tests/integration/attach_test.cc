@@ -1,0 +1,210 @@
+// Attach/detach end to end: libxenshm in guests and dom0, xenshmd's core in
+// dom0, over the fake hypervisor.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "tests/integration/eventually.h"
+#include "tests/integration/fake_xen_system.h"
+#include "xenstore-schema/schema.h"
+
+namespace xenshm::testing {
+namespace {
+
+constexpr DomainId kGuestA = 1;
+constexpr DomainId kGuestB = 2;
+
+TEST(Attach, TwoGuestsAndADom0ProgramShareBytes) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", 3 * kPageSize);
+  ASSERT_TRUE(a) << a.error().ToString();
+  EXPECT_EQ((*a)->size(), 3 * kPageSize);
+  EXPECT_EQ((*a)->peer_index(), 0u);
+  auto* a_bytes = static_cast<char*>((*a)->data());
+  std::strcpy(a_bytes + 2 * kPageSize + 7, "hello from A");
+
+  // B asks for another size and learns the creator's.
+  auto b = system.NewClient(kGuestB).Attach("moo", 100 * kPageSize);
+  ASSERT_TRUE(b) << b.error().ToString();
+  EXPECT_EQ((*b)->size(), 3 * kPageSize);
+  EXPECT_EQ((*b)->peer_index(), 1u);
+  auto* b_bytes = static_cast<char*>((*b)->data());
+  EXPECT_STREQ(b_bytes + 2 * kPageSize + 7, "hello from A");
+
+  auto dom0 = system.NewClient(kDom0).Attach("moo", kPageSize);
+  ASSERT_TRUE(dom0) << dom0.error().ToString();
+  EXPECT_EQ((*dom0)->peer_index(), 2u);
+  auto* dom0_bytes = static_cast<char*>((*dom0)->data());
+  EXPECT_STREQ(dom0_bytes + 2 * kPageSize + 7, "hello from A");
+
+  std::strcpy(b_bytes, "B writes");
+  EXPECT_STREQ(a_bytes, "B writes");
+  EXPECT_STREQ(dom0_bytes, "B writes");
+
+  auto peers = (*a)->Peers();
+  ASSERT_TRUE(peers) << peers.error().ToString();
+  std::vector<PeerInfo> expected = {
+      {0, kGuestA, (*a)->handle()},
+      {1, kGuestB, (*b)->handle()},
+      {2, kDom0, (*dom0)->handle()},
+  };
+  EXPECT_EQ(*peers, expected);
+}
+
+TEST(Attach, LastDetachDestroysAndTheNextAttachCreatesAFreshRegion) {
+  FakeXenSystem system;
+  Client& a_client = system.NewClient(kGuestA);
+  Client& b_client = system.NewClient(kGuestB);
+  {
+    auto a = a_client.Attach("moo", 2 * kPageSize);
+    auto b = b_client.Attach("moo", 2 * kPageSize);
+    ASSERT_TRUE(a && b);
+    std::memset((*a)->data(), 0xab, (*a)->size());
+    EXPECT_EQ(system.counts().regions, 1u + 2u);  // region + 2 directories
+    ASSERT_TRUE((*a)->Detach().ok());
+    EXPECT_TRUE((*a)->Detach().ok());  // idempotent
+    // B still sees the bytes after A left.
+    EXPECT_EQ(static_cast<unsigned char*>((*b)->data())[100], 0xab);
+  }
+  ASSERT_TRUE(Eventually([&] { return system.counts().regions == 0; }));
+  EXPECT_EQ(system.counts().grants, 0u);
+  EXPECT_EQ(system.counts().pages, 0u);
+
+  auto fresh = b_client.Attach("moo", 5 * kPageSize);
+  ASSERT_TRUE(fresh) << fresh.error().ToString();
+  EXPECT_EQ((*fresh)->size(), 5 * kPageSize);
+  EXPECT_EQ((*fresh)->peer_index(), 0u);
+  auto* bytes = static_cast<unsigned char*>((*fresh)->data());
+  for (size_t i = 0; i < (*fresh)->size(); ++i) ASSERT_EQ(bytes[i], 0) << i;
+}
+
+TEST(Attach, AttachOnlyModeGivesDoesNotExist) {
+  FakeXenSystem system;
+  AttachOptions options;
+  options.mode = schema::AttachMode::kAttachOnly;
+  auto missing = system.NewClient(kGuestA).Attach("nope", kPageSize, options);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), Code::kDoesNotExist);
+  EXPECT_NE(missing.error().message().find("nope"), std::string::npos);
+}
+
+TEST(Attach, IllegalNameIsRefusedByTheLibraryAndTheDaemon) {
+  FakeXenSystem system;
+  auto refused = system.NewClient(kGuestA).Attach("bad/name", kPageSize);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kIllegalName);
+}
+
+TEST(Attach, ClientMaxAfterSixtyFourPeers) {
+  FakeXenSystem system;
+  std::vector<std::unique_ptr<Region>> regions;
+  for (DomainId d = 1; d <= schema::kMaxPeers; ++d) {
+    auto region = system.NewClient(d).Attach("crowd", kPageSize);
+    ASSERT_TRUE(region) << d << ": " << region.error().ToString();
+    regions.push_back(std::move(*region));
+  }
+  auto one_more =
+      system.NewClient(schema::kMaxPeers + 1).Attach("crowd", kPageSize);
+  ASSERT_FALSE(one_more);
+  EXPECT_EQ(one_more.error().code(), Code::kClientMax);
+}
+
+TEST(Attach, NoMemoryWhenRegionPagesCannotBeHad) {
+  FakeXenSystem system;
+  system.hypervisor().FailNext(fake::Op::kRegionAllocate, Code::kNoMemory);
+  auto refused = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kNoMemory);
+  EXPECT_EQ(system.counts().regions, 0u);
+}
+
+TEST(Attach, GrantBudgetRefusalNamesTheNumbersAndLeavesNothingGranted) {
+  FakeXenSystem system;
+  system.hypervisor().SetGrantTableSize(1024 + 40);  // reserve + 40 entries
+  auto a = system.NewClient(kGuestA).Attach("moo", 30 * kPageSize);
+  ASSERT_TRUE(a) << a.error().ToString();
+  const uint64_t grants_before = system.counts().grants;
+  auto b = system.NewClient(kGuestB).Attach("moo", 30 * kPageSize);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().code(), Code::kGrantBudget);
+  EXPECT_NE(b.error().message().find("gnttab_max_frames"), std::string::npos);
+  EXPECT_EQ(system.counts().grants, grants_before);
+  // A's attachment keeps working.
+  static_cast<char*>((*a)->data())[0] = 1;
+  auto peers = (*a)->Peers();
+  ASSERT_TRUE(peers);
+  EXPECT_EQ(peers->size(), 1u);
+}
+
+TEST(Attach, ExplicitHandleInUseIsAlreadyAttached) {
+  FakeXenSystem system;
+  Client& client = system.NewClient(kGuestA);
+  AttachOptions options;
+  options.handle = 5;
+  auto first = client.Attach("moo", kPageSize, options);
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ((*first)->handle(), 5u);
+  auto second = client.Attach("cow", kPageSize, options);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), Code::kAlreadyAttached);
+}
+
+TEST(Attach, SameGuestAttachingARegionTwiceIsRefused) {
+  FakeXenSystem system;
+  Client& client = system.NewClient(kGuestA);
+  auto first = client.Attach("moo", kPageSize);
+  ASSERT_TRUE(first);
+  auto second = client.Attach("moo", kPageSize);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), Code::kAlreadyAttached);
+  // The refused request left nothing behind: detaching the first destroys.
+  ASSERT_TRUE((*first)->Detach().ok());
+  ASSERT_TRUE(Eventually([&] { return system.counts().regions == 0; }));
+}
+
+TEST(Attach, NoBackendIsReportedClearly) {
+  fake::FakeHypervisor hypervisor;
+  hypervisor.CreateDomain(kGuestA);
+  auto platform = hypervisor.OpenPlatform(kGuestA);
+  ASSERT_TRUE(platform);
+  Client client(*platform);
+  AttachOptions options;
+  options.timeout = std::chrono::milliseconds(200);
+  auto refused = client.Attach("moo", kPageSize, options);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kBackendUnavailable);
+}
+
+TEST(Attach, HundredsOfCyclesLeakNothing) {
+  FakeXenSystem system;
+  Client& a = system.NewClient(kGuestA);
+  Client& b = system.NewClient(kGuestB);
+  for (int cycle = 0; cycle < 300; ++cycle) {
+    auto first = a.Attach("cycle", 2 * kPageSize);
+    ASSERT_TRUE(first) << cycle << ": " << first.error().ToString();
+    auto second = b.Attach("cycle", kPageSize);
+    ASSERT_TRUE(second) << cycle << ": " << second.error().ToString();
+    EXPECT_LT((*first)->handle(), 4u) << "handles are reused, not leaked";
+  }
+  ASSERT_TRUE(Eventually([&] {
+    GranterCounts counts = system.counts();
+    return counts.regions == 0 && counts.grants == 0 && counts.pages == 0;
+  }));
+}
+
+TEST(Attach, DomainDeathDetachesItsPeers) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  auto b = system.NewClient(kGuestB).Attach("moo", kPageSize);
+  ASSERT_TRUE(a && b);
+  system.hypervisor().DestroyDomain(kGuestB);
+  ASSERT_TRUE(Eventually([&] {
+    auto peers = (*a)->Peers();
+    return peers && peers->size() == 1;
+  }));
+  EXPECT_EQ((*(*a)->Peers())[0].domain, kGuestA);
+}
+
+}  // namespace
+}  // namespace xenshm::testing

@@ -1,0 +1,66 @@
+#include "tests/integration/fake_xen_system.h"
+
+#include <gtest/gtest.h>
+
+namespace xenshm::testing {
+
+FakeXenSystem::FakeXenSystem(const backend::AccessPolicy* policy)
+    : hypervisor_(std::make_unique<fake::FakeHypervisor>()) {
+  auto platform = hypervisor_->OpenPlatform(kDom0);
+  if (!platform) {
+    ADD_FAILURE() << platform.error().ToString();
+    std::abort();
+  }
+  daemon_platform_ = std::move(*platform);
+  backend::DaemonOptions options;
+  options.policy = policy;
+  options.log = [this](std::string_view line) {
+    std::lock_guard lock(log_mu_);
+    log_.emplace_back(line);
+  };
+  daemon_ = std::make_unique<backend::Daemon>(daemon_platform_, options);
+  Status started = daemon_->Start();
+  if (!started.ok()) {
+    ADD_FAILURE() << started.ToString();
+    std::abort();
+  }
+  daemon_thread_ =
+      std::jthread([this](std::stop_token stop) { daemon_->Run(stop); });
+}
+
+FakeXenSystem::~FakeXenSystem() {
+  daemon_thread_.request_stop();
+  daemon_thread_.join();
+  clients_.clear();
+  processes_.clear();
+}
+
+Platform& FakeXenSystem::OpenProcess(DomainId domain) {
+  if (domain != kDom0 && !hypervisor_->DomainExists(domain)) {
+    hypervisor_->CreateDomain(domain);
+  }
+  auto platform = hypervisor_->OpenPlatform(domain);
+  if (!platform) {
+    ADD_FAILURE() << platform.error().ToString();
+    std::abort();
+  }
+  processes_.push_back(std::make_unique<Platform>(std::move(*platform)));
+  return *processes_.back();
+}
+
+Client& FakeXenSystem::NewClient(DomainId domain) {
+  clients_.push_back(std::make_unique<Client>(OpenProcess(domain)));
+  return *clients_.back();
+}
+
+std::vector<std::string> FakeXenSystem::log() const {
+  std::lock_guard lock(log_mu_);
+  return log_;
+}
+
+GranterCounts FakeXenSystem::counts() {
+  auto counts = hypervisor_->GrantCounts();
+  return counts;
+}
+
+}  // namespace xenshm::testing

@@ -1,0 +1,49 @@
+// FakeXenSystem: a fake hypervisor with xenshmd's core running in dom0 on
+// its own thread, and helpers to open guests. The integration tests' base.
+#ifndef XENSHM_TESTS_INTEGRATION_FAKE_XEN_SYSTEM_H_
+#define XENSHM_TESTS_INTEGRATION_FAKE_XEN_SYSTEM_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backend/core/daemon.h"
+#include "platform/platform.h"
+#include "tests/fake_hypervisor/fake_hypervisor.h"
+#include "xenshm/client.h"
+
+namespace xenshm::testing {
+
+class FakeXenSystem {
+ public:
+  // Starts the daemon with `policy` (allow-all when null).
+  explicit FakeXenSystem(const backend::AccessPolicy* policy = nullptr);
+  ~FakeXenSystem();
+
+  fake::FakeHypervisor& hypervisor() { return *hypervisor_; }
+  // Creates the domain (if needed) and opens a new "process" in it.
+  Platform& OpenProcess(DomainId domain);
+  // A client for a new process in `domain`.
+  Client& NewClient(DomainId domain);
+  // The daemon's log lines so far.
+  std::vector<std::string> log() const;
+  // Counts of dom0's region granter.
+  GranterCounts counts();
+
+ private:
+  std::unique_ptr<fake::FakeHypervisor> hypervisor_;
+  Platform daemon_platform_;
+  std::unique_ptr<backend::Daemon> daemon_;
+  std::jthread daemon_thread_;
+  std::vector<std::unique_ptr<Platform>> processes_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  mutable std::mutex log_mu_;
+  std::vector<std::string> log_;
+};
+
+}  // namespace xenshm::testing
+
+#endif  // XENSHM_TESTS_INTEGRATION_FAKE_XEN_SYSTEM_H_

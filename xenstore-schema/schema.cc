@@ -1,0 +1,221 @@
+#include "xenstore-schema/schema.h"
+
+#include <charconv>
+#include <string>
+
+namespace xenshm::schema {
+namespace {
+
+constexpr std::string_view kLocalDomain = "/local/domain/";
+constexpr std::string_view kFrontendSuffix = "/device/xenshm";
+
+bool IsPrintable(std::string_view value) {
+  for (unsigned char c : value) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+// Quotes a hostile value for a message: bounded, non-printables escaped.
+std::string Quote(std::string_view value) {
+  std::string out = "'";
+  size_t shown = 0;
+  for (unsigned char c : value) {
+    if (++shown > 40) {
+      out += "...";
+      break;
+    }
+    if (c >= 0x20 && c < 0x7f && c != '\'') {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string DomainPath(DomainId domain) {
+  return std::string(kLocalDomain) + std::to_string(domain);
+}
+std::string FrontendRoot(DomainId domain) {
+  return DomainPath(domain) + std::string(kFrontendSuffix);
+}
+std::string FrontendPath(DomainId domain, uint32_t handle) {
+  return FrontendRoot(domain) + "/" + std::to_string(handle);
+}
+std::string FrontendNode(DomainId domain, uint32_t handle,
+                         std::string_view node) {
+  return FrontendPath(domain, handle) + "/" + std::string(node);
+}
+std::string BackendRoot() { return "/local/domain/0/backend/xenshm"; }
+std::string BackendDomainPath(DomainId domain) {
+  return BackendRoot() + "/" + std::to_string(domain);
+}
+std::string BackendPath(DomainId domain, uint32_t handle) {
+  return BackendDomainPath(domain) + "/" + std::to_string(handle);
+}
+std::string BackendNode(DomainId domain, uint32_t handle,
+                        std::string_view node) {
+  return BackendPath(domain, handle) + "/" + std::string(node);
+}
+std::string RegistryRoot() { return "/local/domain/0/xenshm/regions"; }
+std::string RegistryPath(std::string_view region_name) {
+  return RegistryRoot() + "/" + std::string(region_name);
+}
+std::string RegistryPeerPath(std::string_view region_name, uint32_t index) {
+  return RegistryPath(region_name) + "/" + std::string(kNodePeers) + "/" +
+         std::to_string(index);
+}
+
+std::optional<FrontendLocation> ParseFrontendPath(std::string_view path) {
+  if (!path.starts_with(kLocalDomain)) return std::nullopt;
+  path.remove_prefix(kLocalDomain.size());
+  size_t slash = path.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto domain = ParseDomainId(path.substr(0, slash));
+  if (!domain) return std::nullopt;
+  path.remove_prefix(slash);
+  if (!path.starts_with(kFrontendSuffix)) return std::nullopt;
+  path.remove_prefix(kFrontendSuffix.size());
+  FrontendLocation location;
+  location.domain = *domain;
+  if (path.empty()) return location;
+  if (path.front() != '/') return std::nullopt;
+  path.remove_prefix(1);
+  slash = path.find('/');
+  auto handle = ParseHandle(path.substr(0, slash));
+  if (!handle) return std::nullopt;
+  location.handle = *handle;
+  return location;
+}
+
+Result<uint64_t> ParseDecimal(std::string_view value, uint64_t max,
+                              std::string_view what) {
+  if (value.empty()) {
+    return Error(Code::kInvalidArgument, std::string(what) + " is empty");
+  }
+  if (value.size() > 20 || !IsPrintable(value)) {
+    return Error(Code::kInvalidArgument,
+                 std::string(what) + " is not a number: " + Quote(value));
+  }
+  if (value.size() > 1 && value.front() == '0') {
+    return Error(Code::kInvalidArgument,
+                 std::string(what) + " has a leading zero: " + Quote(value));
+  }
+  uint64_t number = 0;
+  auto [end, ec] =
+      std::from_chars(value.data(), value.data() + value.size(), number);
+  if (ec == std::errc::result_out_of_range) {
+    return Error(Code::kInvalidArgument,
+                 std::string(what) + " is out of range: " + Quote(value));
+  }
+  if (ec != std::errc() || end != value.data() + value.size()) {
+    return Error(Code::kInvalidArgument,
+                 std::string(what) + " is not a number: " + Quote(value));
+  }
+  if (number > max) {
+    return Error(Code::kInvalidArgument, std::string(what) + " " +
+                                             std::to_string(number) +
+                                             " exceeds " + std::to_string(max));
+  }
+  return number;
+}
+
+Result<std::string> ParseRegionName(std::string_view value) {
+  if (value.empty()) return Error(Code::kIllegalName, "region name is empty");
+  if (value.size() > kMaxNameLength) {
+    return Error(Code::kIllegalName,
+                 "region name is " + std::to_string(value.size()) +
+                     " bytes, longer than " + std::to_string(kMaxNameLength));
+  }
+  for (char c : value) {
+    if (!IsNameChar(c)) {
+      return Error(Code::kIllegalName,
+                   "region name " + Quote(value) +
+                       " has a character outside [A-Za-z0-9._-]");
+    }
+  }
+  if (value.front() == '.') {
+    return Error(Code::kIllegalName,
+                 "region name " + Quote(value) + " starts with '.'");
+  }
+  return std::string(value);
+}
+
+Result<uint64_t> ParseSize(std::string_view value) {
+  auto size = ParseDecimal(value, kMaxRegionBytes, "size");
+  if (!size) return size;
+  if (*size == 0) return Error(Code::kInvalidArgument, "size is zero");
+  return size;
+}
+
+Result<AttachMode> ParseMode(std::string_view value) {
+  if (value == "create-or-attach") return AttachMode::kCreateOrAttach;
+  if (value == "attach") return AttachMode::kAttachOnly;
+  return Error(Code::kInvalidArgument,
+               "mode " + Quote(value) + " is not create-or-attach or attach");
+}
+
+Result<Access> ParseAccess(std::string_view value) {
+  if (value == "rw") return Access::kReadWrite;
+  if (value == "ro") return Access::kReadOnly;
+  return Error(Code::kInvalidArgument,
+               "access " + Quote(value) + " is not rw or ro");
+}
+
+Result<XenbusState> ParseState(std::string_view value) {
+  auto number = ParseDecimal(value, 6, "state");
+  if (!number) return std::unexpected(number.error());
+  return static_cast<XenbusState>(*number);
+}
+
+Result<uint32_t> ParseHandle(std::string_view value) {
+  auto number = ParseDecimal(value, kMaxHandle, "handle");
+  if (!number) return std::unexpected(number.error());
+  return static_cast<uint32_t>(*number);
+}
+
+Result<DomainId> ParseDomainId(std::string_view value) {
+  // DOMID_FIRST_RESERVED is 0x7ff0.
+  auto number = ParseDecimal(value, 0x7fef, "domain id");
+  if (!number) return std::unexpected(number.error());
+  return static_cast<DomainId>(*number);
+}
+
+std::string_view ModeName(AttachMode mode) {
+  return mode == AttachMode::kAttachOnly ? "attach" : "create-or-attach";
+}
+
+std::string_view AccessName(Access access) {
+  return access == Access::kReadOnly ? "ro" : "rw";
+}
+
+std::string StateValue(XenbusState state) {
+  return std::to_string(static_cast<int>(state));
+}
+
+Status CheckFrontendTransition(XenbusState from, XenbusState to) {
+  if (static_cast<int>(to) < static_cast<int>(from) ||
+      to == XenbusState::kUnknown || to == XenbusState::kInitWait) {
+    return Status(Code::kInvalidArgument, "frontend state may not move from " +
+                                              StateValue(from) + " to " +
+                                              StateValue(to));
+  }
+  return Status();
+}
+
+uint64_t PagesFor(uint64_t bytes) {
+  return (bytes + kPageSize - 1) / kPageSize;
+}
+
+}  // namespace xenshm::schema

@@ -1,0 +1,104 @@
+// The xenshm xenstore schema: every path, node name and value format, and the
+// one place where values written by guests are parsed and validated.
+//
+// The document is xenstore-schema/xenstore-paths.md; this header is its code.
+// Every parser treats its input as hostile: bounded length, printable ASCII
+// only, strict decimal numbers, and a Status naming the reason on rejection.
+#ifndef XENSHM_XENSTORE_SCHEMA_SCHEMA_H_
+#define XENSHM_XENSTORE_SCHEMA_SCHEMA_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "platform/status.h"
+#include "platform/types.h"
+#include "xenstore-schema/limits.h"
+
+namespace xenshm::schema {
+
+// Xen's XenbusState (xen/include/public/io/xenbus.h).
+enum class XenbusState : int {
+  kUnknown = 0,
+  kInitialising = 1,
+  kInitWait = 2,
+  kInitialised = 3,
+  kConnected = 4,
+  kClosing = 5,
+  kClosed = 6,
+};
+
+enum class AttachMode { kCreateOrAttach, kAttachOnly };
+enum class Access { kReadWrite, kReadOnly };
+
+// Node names.
+inline constexpr std::string_view kNodeName = "name";
+inline constexpr std::string_view kNodeSize = "size";
+inline constexpr std::string_view kNodeMode = "mode";
+inline constexpr std::string_view kNodeAccess = "access";
+inline constexpr std::string_view kNodeState = "state";
+inline constexpr std::string_view kNodeStatus = "status";
+inline constexpr std::string_view kNodeMessage = "message";
+inline constexpr std::string_view kNodePeerIndex = "peer-index";
+inline constexpr std::string_view kNodePages = "pages";
+inline constexpr std::string_view kNodeGrantDirectory = "grant-directory";
+inline constexpr std::string_view kNodeRegionId = "region-id";
+inline constexpr std::string_view kNodePeers = "peers";
+inline constexpr std::string_view kNodeError = "error";
+
+// Paths.
+std::string DomainPath(DomainId domain);  // /local/domain/<d>
+// /local/domain/<d>/device/xenshm: created by xenshmd, owned by <d>.
+std::string FrontendRoot(DomainId domain);
+std::string FrontendPath(DomainId domain, uint32_t handle);
+std::string FrontendNode(DomainId domain, uint32_t handle,
+                         std::string_view node);
+// /local/domain/0/backend/xenshm/<d>/<handle>: written by xenshmd only.
+std::string BackendRoot();
+std::string BackendDomainPath(DomainId domain);
+std::string BackendPath(DomainId domain, uint32_t handle);
+std::string BackendNode(DomainId domain, uint32_t handle,
+                        std::string_view node);
+// /local/domain/0/xenshm/regions/<name>: the live-region registry.
+std::string RegistryRoot();
+std::string RegistryPath(std::string_view region_name);
+// .../regions/<name>/peers/<index> = "<domid>/<handle>"
+std::string RegistryPeerPath(std::string_view region_name, uint32_t index);
+
+// Where a watched path points inside a frontend tree.
+struct FrontendLocation {
+  DomainId domain = 0;
+  std::optional<uint32_t> handle;  // absent for the root itself
+};
+std::optional<FrontendLocation> ParseFrontendPath(std::string_view path);
+
+// Value parsers. Each rejects with a Status whose message names the reason.
+// Region names: 1..kMaxNameLength bytes of [A-Za-z0-9._-], not starting
+// with '.' (kIllegalName).
+Result<std::string> ParseRegionName(std::string_view value);
+// Bytes, strict decimal, 1..kMaxRegionBytes (kInvalidArgument).
+Result<uint64_t> ParseSize(std::string_view value);
+Result<AttachMode> ParseMode(std::string_view value);
+Result<Access> ParseAccess(std::string_view value);
+Result<XenbusState> ParseState(std::string_view value);
+Result<uint32_t> ParseHandle(std::string_view value);
+Result<DomainId> ParseDomainId(std::string_view value);
+// Strict unsigned decimal in [0, max]: no sign, no spaces, no leading zeros.
+Result<uint64_t> ParseDecimal(std::string_view value, uint64_t max,
+                              std::string_view what);
+
+std::string_view ModeName(AttachMode mode);
+std::string_view AccessName(Access access);
+std::string StateValue(XenbusState state);
+
+// A frontend may move forward through Initialising → Initialised →
+// Connected → Closing → Closed, skipping ahead, never back.
+Status CheckFrontendTransition(XenbusState from, XenbusState to);
+
+// Pages needed for `bytes`, rounded up.
+uint64_t PagesFor(uint64_t bytes);
+
+}  // namespace xenshm::schema
+
+#endif  // XENSHM_XENSTORE_SCHEMA_SCHEMA_H_

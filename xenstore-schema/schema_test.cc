@@ -1,0 +1,114 @@
+#include "xenstore-schema/schema.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace xenshm::schema {
+namespace {
+
+TEST(SchemaPaths, BuildsXenStyleLocations) {
+  EXPECT_EQ(FrontendPath(3, 7), "/local/domain/3/device/xenshm/7");
+  EXPECT_EQ(BackendNode(3, 7, kNodeStatus),
+            "/local/domain/0/backend/xenshm/3/7/status");
+  EXPECT_EQ(RegistryPeerPath("moo", 2),
+            "/local/domain/0/xenshm/regions/moo/peers/2");
+}
+
+TEST(SchemaPaths, ParsesFrontendPathsAndRejectsOthers) {
+  auto root = ParseFrontendPath("/local/domain/12/device/xenshm");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->domain, 12);
+  EXPECT_FALSE(root->handle);
+  auto node = ParseFrontendPath("/local/domain/12/device/xenshm/4/state");
+  ASSERT_TRUE(node);
+  EXPECT_EQ(node->handle, 4u);
+  EXPECT_FALSE(ParseFrontendPath("/local/domain/12/device/vif/0"));
+  EXPECT_FALSE(ParseFrontendPath("/local/domain/x/device/xenshm/1"));
+  EXPECT_FALSE(ParseFrontendPath("/local/domain/1/device/xenshm/01"));
+  EXPECT_FALSE(ParseFrontendPath("/local/domain/1/device/xenshm/99999"));
+  EXPECT_FALSE(ParseFrontendPath("/local/domain/1/device/xenshmX"));
+}
+
+TEST(RegionName, AcceptsTheAllowedAlphabetUpToTheLimit) {
+  EXPECT_EQ(*ParseRegionName("moo"), "moo");
+  EXPECT_TRUE(ParseRegionName("a.b_c-D9"));
+  EXPECT_TRUE(ParseRegionName(std::string(kMaxNameLength, 'x')));
+}
+
+TEST(RegionName, RejectsHostileNamesWithAReason) {
+  struct Case {
+    std::string value;
+    std::string reason;
+  } cases[] = {
+      {"", "empty"},
+      {std::string(kMaxNameLength + 1, 'x'), "longer than"},
+      {"a/b", "outside"},
+      {"a b", "outside"},
+      {std::string("a\0b", 3), "outside"},
+      {"caf\xc3\xa9", "outside"},
+      {".hidden", "starts with"},
+      {"a\nb", "outside"},
+  };
+  for (const auto& c : cases) {
+    auto result = ParseRegionName(c.value);
+    ASSERT_FALSE(result) << c.value;
+    EXPECT_EQ(result.error().code(), Code::kIllegalName);
+    EXPECT_NE(result.error().message().find(c.reason), std::string::npos)
+        << result.error().message();
+  }
+}
+
+TEST(Numbers, StrictDecimalOnly) {
+  EXPECT_EQ(*ParseSize("4096"), 4096u);
+  EXPECT_EQ(*ParseSize("1"), 1u);
+  for (const char* bad : {"", "0", "-1", "+5", " 5", "5 ", "0x10", "1e3", "007",
+                          "99999999999999999999999", "12a"}) {
+    auto result = ParseSize(bad);
+    ASSERT_FALSE(result) << bad;
+    EXPECT_EQ(result.error().code(), Code::kInvalidArgument) << bad;
+  }
+  EXPECT_FALSE(ParseSize(std::to_string(kMaxRegionBytes + 1)));
+  EXPECT_TRUE(ParseSize(std::to_string(kMaxRegionBytes)));
+  EXPECT_FALSE(ParseHandle(std::to_string(kMaxHandle + 1)));
+  EXPECT_FALSE(ParseDomainId("32752"));  // DOMID_FIRST_RESERVED
+}
+
+TEST(Enums, ModeAccessAndStateRoundTrip) {
+  EXPECT_EQ(*ParseMode(ModeName(AttachMode::kAttachOnly)),
+            AttachMode::kAttachOnly);
+  EXPECT_EQ(*ParseAccess(AccessName(Access::kReadOnly)), Access::kReadOnly);
+  EXPECT_EQ(*ParseState(StateValue(XenbusState::kClosing)),
+            XenbusState::kClosing);
+  EXPECT_FALSE(ParseMode("create"));
+  EXPECT_FALSE(ParseAccess("RW"));
+  EXPECT_FALSE(ParseState("7"));
+}
+
+TEST(FrontendTransitions, ForwardOnly) {
+  EXPECT_TRUE(CheckFrontendTransition(XenbusState::kInitialising,
+                                      XenbusState::kInitialised)
+                  .ok());
+  EXPECT_TRUE(
+      CheckFrontendTransition(XenbusState::kInitialised, XenbusState::kClosed)
+          .ok());
+  EXPECT_FALSE(CheckFrontendTransition(XenbusState::kConnected,
+                                       XenbusState::kInitialised)
+                   .ok());
+  EXPECT_FALSE(
+      CheckFrontendTransition(XenbusState::kClosing, XenbusState::kConnected)
+          .ok());
+  EXPECT_FALSE(CheckFrontendTransition(XenbusState::kInitialising,
+                                       XenbusState::kInitWait)
+                   .ok());
+}
+
+TEST(Pages, RoundsUp) {
+  EXPECT_EQ(PagesFor(1), 1u);
+  EXPECT_EQ(PagesFor(4096), 1u);
+  EXPECT_EQ(PagesFor(4097), 2u);
+  EXPECT_EQ(PagesFor(128ull << 20), 32768u);
+}
+
+}  // namespace
+}  // namespace xenshm::schema
