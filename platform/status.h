@@ -77,11 +77,26 @@ inline std::unexpected<Status> Error(Status status) {
 
 }  // namespace xenshm
 
-// Early return on a failed Status (or a Result's error).
-#define XENSHM_RETURN_IF_ERROR(expr)                 \
-  do {                                               \
-    ::xenshm::Status xenshm_status_ = (expr);        \
-    if (!xenshm_status_.ok()) return xenshm_status_; \
+namespace xenshm {
+// What XENSHM_RETURN_IF_ERROR returns: converts to a Status or to any
+// Result<T>, so the macro works in functions returning either.
+struct ErrorReturn {
+  Status status;
+  operator Status() const { return status; }
+  template <typename T>
+  operator Result<T>() const {
+    return std::unexpected<Status>(status);
+  }
+};
+}  // namespace xenshm
+
+// Early return on a failed Status.
+#define XENSHM_RETURN_IF_ERROR(expr)                           \
+  do {                                                         \
+    ::xenshm::Status xenshm_status_ = (expr);                  \
+    if (!xenshm_status_.ok()) {                                \
+      return ::xenshm::ErrorReturn{std::move(xenshm_status_)}; \
+    }                                                          \
   } while (0)
 
 #endif  // XENSHM_PLATFORM_STATUS_H_

@@ -77,6 +77,16 @@ std::string RegistryPeerPath(std::string_view region_name, uint32_t index) {
          std::to_string(index);
 }
 
+std::string BackendMemberPath(DomainId domain, uint32_t handle,
+                              uint32_t index) {
+  return BackendNode(domain, handle, kNodeMembers) + "/" +
+         std::to_string(index);
+}
+std::string FrontendListEntry(DomainId domain, uint32_t handle,
+                              std::string_view list, uint32_t index) {
+  return FrontendNode(domain, handle, list) + "/" + std::to_string(index);
+}
+
 std::optional<FrontendLocation> ParseFrontendPath(std::string_view path) {
   if (!path.starts_with(kLocalDomain)) return std::nullopt;
   path.remove_prefix(kLocalDomain.size());
@@ -190,6 +200,21 @@ Result<DomainId> ParseDomainId(std::string_view value) {
   auto number = ParseDecimal(value, 0x7fef, "domain id");
   if (!number) return std::unexpected(number.error());
   return static_cast<DomainId>(*number);
+}
+
+Result<uint32_t> ParsePeerIndex(std::string_view value) {
+  auto number = ParseDecimal(value, kMaxPeers - 1, "peer index");
+  if (!number) return std::unexpected(number.error());
+  return static_cast<uint32_t>(*number);
+}
+
+Result<EventPort> ParsePort(std::string_view value) {
+  auto number = ParseDecimal(value, (1u << 17) - 1, "event channel port");
+  if (!number) return std::unexpected(number.error());
+  if (*number == 0) {
+    return Error(Code::kInvalidArgument, "event channel port 0 is reserved");
+  }
+  return static_cast<EventPort>(*number);
 }
 
 std::string_view ModeName(AttachMode mode) {

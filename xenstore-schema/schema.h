@@ -46,6 +46,14 @@ inline constexpr std::string_view kNodeGrantDirectory = "grant-directory";
 inline constexpr std::string_view kNodeRegionId = "region-id";
 inline constexpr std::string_view kNodePeers = "peers";
 inline constexpr std::string_view kNodeError = "error";
+// Signals (see xenstore-paths.md, "Signals").
+inline constexpr std::string_view kNodeEventChannel = "event-channel";
+inline constexpr std::string_view kNodeMembers = "members";
+inline constexpr std::string_view kNodeDomain = "domain";
+inline constexpr std::string_view kNodeOffer = "offer";
+inline constexpr std::string_view kNodeConnected = "connected";
+inline constexpr std::string_view kNodeOffers = "offers";
+inline constexpr std::string_view kNodeBound = "bound";
 
 // Paths.
 std::string DomainPath(DomainId domain);  // /local/domain/<d>
@@ -66,6 +74,12 @@ std::string RegistryPath(std::string_view region_name);
 // .../regions/<name>/peers/<index> = "<domid>/<handle>"
 std::string RegistryPeerPath(std::string_view region_name, uint32_t index);
 
+// .../backend/xenshm/<d>/<handle>/members/<index>[/<node>]
+std::string BackendMemberPath(DomainId domain, uint32_t handle, uint32_t index);
+// .../device/xenshm/<handle>/<list>/<index>, list = offers or bound.
+std::string FrontendListEntry(DomainId domain, uint32_t handle,
+                              std::string_view list, uint32_t index);
+
 // Where a watched path points inside a frontend tree.
 struct FrontendLocation {
   DomainId domain = 0;
@@ -84,6 +98,10 @@ Result<Access> ParseAccess(std::string_view value);
 Result<XenbusState> ParseState(std::string_view value);
 Result<uint32_t> ParseHandle(std::string_view value);
 Result<DomainId> ParseDomainId(std::string_view value);
+// A peer index, 0..kMaxPeers-1.
+Result<uint32_t> ParsePeerIndex(std::string_view value);
+// An event-channel port (Xen's 2-level ABI allows 4096, FIFO 2^17).
+Result<EventPort> ParsePort(std::string_view value);
 // Strict unsigned decimal in [0, max]: no sign, no spaces, no leading zeros.
 Result<uint64_t> ParseDecimal(std::string_view value, uint64_t max,
                               std::string_view what);

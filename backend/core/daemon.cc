@@ -75,6 +75,9 @@ Status Daemon::Start() {
     XENSHM_RETURN_IF_ERROR(xenstore_.SetPermissions(
         kNoTransaction, root, {{kDom0, XsAccess::kNone}}));
   }
+  auto channels = platform_.open_event_channels();
+  if (!channels) return channels.error();
+  event_channels_ = std::move(*channels);
   XENSHM_RETURN_IF_ERROR(
       xenstore_.Watch("@introduceDomain", std::string(kDomainsToken)));
   XENSHM_RETURN_IF_ERROR(
@@ -186,7 +189,10 @@ void Daemon::HandleAttachment(AttachmentKey key) {
   }
   auto [previous, inserted] =
       frontend_states_.try_emplace(key, schema::XenbusState::kInitialising);
-  if (*state == previous->second && !inserted) return;
+  if (*state == previous->second && !inserted) {
+    if (table_.FindAttachment(key)) RelaySignals(key);
+    return;
+  }
   if (Status moved = schema::CheckFrontendTransition(previous->second, *state);
       !moved.ok()) {
     if (answered_.contains(key)) {
@@ -209,6 +215,10 @@ void Daemon::HandleAttachment(AttachmentKey key) {
           ": attach refused: " + result.ToString());
       PublishFailure(key, result);
     }
+    return;
+  }
+  if (*state == schema::XenbusState::kConnected && table_.FindAttachment(key)) {
+    RelaySignals(key);
     return;
   }
   if (*state >= schema::XenbusState::kClosing) {
@@ -255,17 +265,25 @@ Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
   peer.key = key;
   peer.index = *index;
   peer.access = request.access;
+  auto control_port = event_channels_->AllocateUnbound(key.domain);
+  if (!control_port) {
+    destroy_if_created();
+    return control_port.error();
+  }
+  peer.control_port = *control_port;
   std::string directory_refs;
   if (key.domain != kDom0) {
     if (Status granted =
             GrantToGuest(region, key, request.access, peer, directory_refs);
         !granted.ok()) {
+      (void)event_channels_->Unbind(*control_port);
       destroy_if_created();
       return granted;
     }
   }
   table_.Join(request.name, peer);
   PublishRegistry(request.name);
+  WriteBackend(key, schema::kNodeEventChannel, std::to_string(*control_port));
 
   WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
   WriteBackend(key, schema::kNodePages, std::to_string(region.pages));
@@ -278,6 +296,7 @@ Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
   WriteBackend(key, schema::kNodeStatus, std::string(CodeName(Code::kOk)));
   WriteBackend(key, schema::kNodeState,
                schema::StateValue(schema::XenbusState::kConnected));
+  PublishMembers(request.name);
   Log("domain " + std::to_string(key.domain) + " handle " +
       std::to_string(key.handle) + (created ? " created '" : " joined '") +
       request.name + "' as peer " + std::to_string(peer.index) + " (" +
@@ -334,6 +353,9 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
   auto left = table_.Leave(key);
   if (!left) return;
   const Region* region = table_.Find(left->name);
+  if (left->peer.control_port) {
+    (void)event_channels_->Unbind(*left->peer.control_port);
+  }
   if (key.domain != kDom0) {
     if (Status revoked = granter_.Revoke(region->id, key.domain);
         !revoked.ok()) {
@@ -357,6 +379,7 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
     (void)xenstore_.Remove(
         kNoTransaction, schema::RegistryPeerPath(left->name, left->peer.index));
     PublishRegistry(left->name);
+    UnpublishMember(left->name, left->peer.index);
   }
 }
 

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -72,11 +73,22 @@ class Daemon {
   void WriteBackend(AttachmentKey key, std::string_view node,
                     const std::string& value);
 
+  // Signals (daemon_signals.cc): the daemon brokers one event channel per
+  // pair of peers; the lower index offers a port, the higher binds it.
+  // Rewrites every member's members/ listing and wakes them.
+  void PublishMembers(const std::string& name);
+  // Removes a departed peer from the others' listings and wakes them.
+  void UnpublishMember(const std::string& name, uint32_t index);
+  // Relays `key`'s offers and bind acknowledgements to their targets.
+  void RelaySignals(AttachmentKey key);
+  void WakePeer(const Peer& peer);
+
   Platform& platform_;
   XenStore& xenstore_;
   RegionGranter& granter_;
   DaemonOptions options_;
   RegionTable table_;
+  std::unique_ptr<EventChannels> event_channels_;  // control channels
   std::set<DomainId> domains_;
   // The last frontend state seen per attachment, for transition checks.
   std::map<AttachmentKey, schema::XenbusState> frontend_states_;

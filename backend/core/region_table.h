@@ -33,6 +33,9 @@ struct Peer {
   schema::Access access = schema::Access::kReadWrite;
   // Guest peers: the directory region listing this peer's grant refs.
   std::optional<RegionId> directory;
+  // dom0's end of this attachment's control channel: the daemon notifies it
+  // whenever the peer's view (members, relayed signal channels) changes.
+  std::optional<EventPort> control_port;
 };
 
 struct Region {

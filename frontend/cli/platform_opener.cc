@@ -1,5 +1,6 @@
 #include "frontend/cli/platform_opener.h"
 
+#include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_platform.h"
 
 namespace xenshm::cli {
@@ -7,8 +8,12 @@ namespace xenshm::cli {
 Result<Platform> OpenPlatformForThisDomain() {
   auto platform = OpenRealPlatform(PlatformRole::kGuest);
   if (!platform) return platform;
-  // dom0 programs map region memory through the kernel module (added with
-  // the module's granter; until then a dom0 attach reports it missing).
+  if (platform->self == kDom0) {
+    // dom0 programs map region memory through the kernel module.
+    auto granter = OpenKmodRegionGranter();
+    if (!granter) return std::unexpected(granter.error());
+    platform->region_granter = std::move(*granter);
+  }
   return platform;
 }
 

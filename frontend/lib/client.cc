@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "frontend/lib/peer_channels.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/limits.h"
@@ -92,6 +93,12 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
     (void)region->Detach();
     return Error(mapped);
   }
+  auto channels = PeerChannels::Open(platform_, *handle, region->peer_index_);
+  if (!channels) {
+    (void)region->Detach();
+    return std::unexpected(channels.error());
+  }
+  region->channels_ = std::move(*channels);
   // Tell the backend we are connected (Xen PV convention).
   (void)platform_.xenstore->Write(
       kNoTransaction,
@@ -270,6 +277,7 @@ Region::~Region() { (void)Detach(); }
 Status Region::Detach() {
   if (detached_) return Status();
   detached_ = true;
+  channels_.reset();
   // Unmap first, so the backend's revoke finds no mapping and frees at once.
   grant_mapping_.reset();
   region_mapping_.reset();
@@ -308,6 +316,61 @@ Result<std::vector<PeerInfo>> Region::Peers() const {
       peers.begin(), peers.end(),
       [](const PeerInfo& a, const PeerInfo& b) { return a.index < b.index; });
   return peers;
+}
+
+}  // namespace xenshm
+
+namespace xenshm {
+
+Result<SignalReport> Region::Signal(PeerSet targets) {
+  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  return channels_->Signal(targets);
+}
+
+Result<SignalReport> Region::SignalDomain(DomainId domain) {
+  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  XENSHM_RETURN_IF_ERROR(channels_->Process());
+  PeerSet targets = channels_->PeersOfDomain(domain);
+  if (targets == 0) {
+    return Error(Code::kDoesNotExist, "no peer of '" + name_ +
+                                          "' is attached from domain " +
+                                          std::to_string(domain));
+  }
+  return channels_->Signal(targets);
+}
+
+Result<SignalStatus> Region::TakeStatus() {
+  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  XENSHM_RETURN_IF_ERROR(channels_->Process());
+  return channels_->TakeStatus();
+}
+
+Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
+  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    XENSHM_RETURN_IF_ERROR(channels_->Process());
+    if (channels_->HasNews()) return channels_->TakeStatus();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    if (left.count() <= 0) {
+      return Error(
+          Code::kTimedOut,
+          "no signal within " + std::to_string(timeout.count()) + " ms");
+    }
+    pollfd fd{channels_->fd(), POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+      return Error(StatusFromErrno(errno, "poll on event channels"));
+    }
+  }
+}
+
+int Region::event_fd() const { return channels_ ? channels_->fd() : -1; }
+
+Result<PeerSet> Region::ReachablePeers() {
+  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  XENSHM_RETURN_IF_ERROR(channels_->Process());
+  return channels_->Reachable();
 }
 
 }  // namespace xenshm

@@ -26,6 +26,7 @@
 
 #include "platform/platform.h"
 #include "platform/status.h"
+#include "xenshm/signals.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/schema.h"
 
@@ -49,6 +50,7 @@ struct PeerInfo {
 };
 
 class Client;
+class PeerChannels;
 
 // One attachment. Destroying it detaches.
 class Region {
@@ -71,6 +73,23 @@ class Region {
   // Unmaps and tells xenshmd. Idempotent: a second call returns ok.
   Status Detach();
 
+  // Signals. Only the chosen peers get an interrupt; the report says which
+  // were reached. `targets` may be kAllPeers (everyone but me).
+  Result<SignalReport> Signal(PeerSet targets);
+  // Signals every peer attached from `domain`.
+  Result<SignalReport> SignalDomain(DomainId domain);
+  // The status now, without blocking; clears signaled_by.
+  Result<SignalStatus> TakeStatus();
+  // Blocks until a peer signals us or the attached set changes; kTimedOut
+  // after `timeout`.
+  Result<SignalStatus> Wait(std::chrono::milliseconds timeout);
+  // Readable when there may be news (poll/epoll); then call TakeStatus.
+  int event_fd() const;
+  // Peers a signal would reach now. Channels to a new peer are set up while
+  // both sides' libraries run (any call here, or TakeStatus after event_fd
+  // polls readable), so a peer that never looks is never reachable.
+  Result<PeerSet> ReachablePeers();
+
  private:
   friend class Client;
   Region() = default;
@@ -84,6 +103,7 @@ class Region {
   void* data_ = nullptr;
   std::unique_ptr<GrantMapping> grant_mapping_;    // guests
   std::unique_ptr<RegionMapping> region_mapping_;  // dom0
+  std::unique_ptr<PeerChannels> channels_;
   bool detached_ = false;
 };
 

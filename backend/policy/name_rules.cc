@@ -1,0 +1,48 @@
+#include "backend/policy/name_rules.h"
+
+#include <fnmatch.h>
+
+namespace xenshm::policy {
+namespace {
+
+std::string_view VerdictName(NameVerdict verdict) {
+  return verdict == NameVerdict::kAllow ? "allow" : "deny";
+}
+
+std::string WithSource(std::string text, const RuleSource& source) {
+  if (!source.empty()) text += " (" + source + ")";
+  return text;
+}
+
+}  // namespace
+
+bool GlobMatches(std::string_view pattern, std::string_view name) {
+  return fnmatch(std::string(pattern).c_str(), std::string(name).c_str(), 0) ==
+         0;
+}
+
+NameDecision DecideName(const std::vector<NameRule>& rules,
+                        std::string_view name) {
+  for (const NameRule& rule : rules) {
+    if (GlobMatches(rule.pattern, name)) {
+      return {rule.verdict == NameVerdict::kAllow, &rule, false};
+    }
+  }
+  if (rules.empty()) return {};
+  const NameRule& last = rules.back();
+  return {last.verdict == NameVerdict::kDeny, &last, true};
+}
+
+std::string DescribeDecision(const NameDecision& decision) {
+  if (decision.rule == nullptr) return "no rules";
+  const NameRule& rule = *decision.rule;
+  std::string said = std::string(VerdictName(rule.verdict)) + " " +
+                     rule.pattern;
+  if (!decision.implied) return WithSource(said, rule.source);
+  return WithSource(std::string("implied ") +
+                        (decision.allowed ? "allow *" : "deny *") +
+                        " after " + said,
+                    rule.source);
+}
+
+}  // namespace xenshm::policy

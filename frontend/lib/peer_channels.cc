@@ -1,0 +1,210 @@
+#include "frontend/lib/peer_channels.h"
+
+#include <string>
+
+#include "xenstore-schema/schema.h"
+
+namespace xenshm {
+
+Result<std::unique_ptr<PeerChannels>> PeerChannels::Open(Platform& platform,
+                                                         uint32_t handle,
+                                                         uint32_t my_index) {
+  auto channels = platform.open_event_channels();
+  if (!channels) return std::unexpected(channels.error());
+  std::unique_ptr<PeerChannels> self(
+      new PeerChannels(platform, handle, my_index, std::move(*channels)));
+  auto raw = platform.xenstore->Read(
+      kNoTransaction,
+      schema::BackendNode(platform.self, handle, schema::kNodeEventChannel));
+  if (!raw) return std::unexpected(raw.error());
+  auto remote_port = schema::ParsePort(*raw);
+  if (!remote_port) return std::unexpected(remote_port.error());
+  auto control = self->channels_->BindInterdomain(kDom0, *remote_port);
+  if (!control) return std::unexpected(control.error());
+  self->control_port_ = *control;
+  if (Status refreshed = self->Refresh(); !refreshed.ok()) {
+    return Error(refreshed);
+  }
+  return self;
+}
+
+PeerChannels::~PeerChannels() {
+  for (auto& [index, channel] : peers_) {
+    (void)channels_->Unbind(channel.local_port);
+  }
+  if (control_port_ != 0) (void)channels_->Unbind(control_port_);
+}
+
+std::string PeerChannels::BackendMember(uint32_t index,
+                                        std::string_view node) const {
+  return schema::BackendMemberPath(platform_.self, handle_, index) + "/" +
+         std::string(node);
+}
+
+void PeerChannels::Drop(uint32_t index) {
+  auto it = peers_.find(index);
+  if (it == peers_.end()) return;
+  (void)channels_->Unbind(it->second.local_port);
+  std::string_view list =
+      it->second.offered ? schema::kNodeOffers : schema::kNodeBound;
+  (void)platform_.xenstore->Remove(
+      kNoTransaction,
+      schema::FrontendListEntry(platform_.self, handle_, list, index));
+  peers_.erase(it);
+}
+
+Status PeerChannels::Refresh() {
+  XenStore& xenstore = *platform_.xenstore;
+  const DomainId self = platform_.self;
+  std::map<uint32_t, DomainId> members;
+  auto listed = xenstore.List(
+      kNoTransaction, schema::BackendNode(self, handle_, schema::kNodeMembers));
+  if (listed) {
+    for (const std::string& entry : *listed) {
+      auto index = schema::ParsePeerIndex(entry);
+      if (!index) continue;
+      auto raw = xenstore.Read(kNoTransaction,
+                               BackendMember(*index, schema::kNodeDomain));
+      if (!raw) continue;
+      auto domain = schema::ParseDomainId(*raw);
+      if (domain) members[*index] = *domain;
+    }
+  }
+  if (members != members_) attached_changed_ = true;
+  members_ = members;
+
+  // Channels to peers that left (or whose index now names someone else).
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    auto member = members_.find(it->first);
+    uint32_t index = it->first;
+    ++it;
+    if (member == members_.end() || member->second != peers_[index].domain) {
+      Drop(index);
+    }
+  }
+
+  for (const auto& [index, domain] : members_) {
+    if (index == my_index_) continue;
+    auto existing = peers_.find(index);
+    if (index > my_index_) {
+      // We offer.
+      if (existing == peers_.end()) {
+        auto port = channels_->AllocateUnbound(domain);
+        if (!port) return port.error();
+        Channel channel;
+        channel.domain = domain;
+        channel.local_port = *port;
+        channel.offered = true;
+        peers_[index] = channel;
+        XENSHM_RETURN_IF_ERROR(
+            xenstore.Write(kNoTransaction,
+                           schema::FrontendListEntry(
+                               self, handle_, schema::kNodeOffers, index),
+                           std::to_string(*port)));
+      }
+      Channel& channel = peers_[index];
+      if (!channel.sendable) {
+        auto connected = xenstore.Read(
+            kNoTransaction, BackendMember(index, schema::kNodeConnected));
+        channel.sendable = connected && *connected == "1";
+      }
+    } else if (existing == peers_.end()) {
+      // We bind what the lower index offered, once xenshmd relayed it.
+      auto raw = xenstore.Read(kNoTransaction,
+                               BackendMember(index, schema::kNodeOffer));
+      if (!raw) continue;
+      auto remote_port = schema::ParsePort(*raw);
+      if (!remote_port) continue;
+      auto local = channels_->BindInterdomain(domain, *remote_port);
+      if (!local) continue;  // stale offer; a fresh one will come
+      Channel channel;
+      channel.domain = domain;
+      channel.local_port = *local;
+      channel.sendable = true;
+      channel.awaiting_spurious = true;
+      peers_[index] = channel;
+    }
+  }
+  return Status();
+}
+
+Status PeerChannels::Process() {
+  bool refresh = false;
+  while (true) {
+    auto pending = channels_->TakePending();
+    if (!pending) return pending.error();
+    if (!*pending) break;
+    const EventPort port = **pending;
+    if (port == control_port_) {
+      refresh = true;
+    } else {
+      for (auto& [index, channel] : peers_) {
+        if (channel.local_port != port) continue;
+        if (channel.awaiting_spurious) {
+          channel.awaiting_spurious = false;
+          (void)platform_.xenstore->Write(
+              kNoTransaction,
+              schema::FrontendListEntry(platform_.self, handle_,
+                                        schema::kNodeBound, index),
+              "1");
+        } else {
+          signaled_by_ |= PeerBit(index);
+        }
+        break;
+      }
+    }
+    (void)channels_->Unmask(port);
+  }
+  if (refresh) return Refresh();
+  return Status();
+}
+
+SignalStatus PeerChannels::TakeStatus() {
+  SignalStatus status;
+  status.signaled_by = signaled_by_;
+  for (const auto& [index, domain] : members_)
+    status.attached |= PeerBit(index);
+  signaled_by_ = 0;
+  attached_changed_ = false;
+  return status;
+}
+
+Result<SignalReport> PeerChannels::Signal(PeerSet targets) {
+  XENSHM_RETURN_IF_ERROR(Process());
+  SignalReport report;
+  for (uint32_t index = 0; index < 64; ++index) {
+    if ((targets & PeerBit(index)) == 0) continue;
+    bool attached = members_.contains(index);
+    if (targets == kAllPeers && (!attached || index == my_index_)) continue;
+    auto channel = peers_.find(index);
+    if (index == my_index_ || channel == peers_.end() ||
+        !channel->second.sendable) {
+      report.missed |= PeerBit(index);
+      continue;
+    }
+    if (channels_->Notify(channel->second.local_port).ok()) {
+      report.reached |= PeerBit(index);
+    } else {
+      report.missed |= PeerBit(index);
+    }
+  }
+  return report;
+}
+
+PeerSet PeerChannels::Reachable() const {
+  PeerSet set = 0;
+  for (const auto& [index, channel] : peers_) {
+    if (channel.sendable) set |= PeerBit(index);
+  }
+  return set;
+}
+
+PeerSet PeerChannels::PeersOfDomain(DomainId domain) const {
+  PeerSet set = 0;
+  for (const auto& [index, member] : members_) {
+    if (member == domain) set |= PeerBit(index);
+  }
+  return set;
+}
+
+}  // namespace xenshm
