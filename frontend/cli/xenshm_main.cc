@@ -10,6 +10,12 @@
 //   sleep=MS         stay attached for a while
 //   peers            list the attached peers
 //   write-probe      try one write (shows the fault on a read-only mapping)
+//   settle=N[:MS]    wait until N peers are attached and all reachable
+//   signal=SPEC      signal peers: all | dom:D,... | peer:I,...
+//   expect-reached=SPEC / expect-missed=SPEC   check the last signal's report
+//   expect-signal=SPEC[:MS]   wake up signaled by exactly SPEC
+//   expect-quiet=MS  no signal arrives for MS
+//   expect-leave=SPEC[:MS]    wake up and see SPEC's peers gone
 // Exit status: 0 all good, 1 usage, 2 attach refused, 3 a check failed.
 #include <unistd.h>
 
@@ -23,6 +29,7 @@
 
 #include "frontend/cli/page_pattern.h"
 #include "frontend/cli/platform_opener.h"
+#include "frontend/cli/signal_actions.h"
 #include "xenshm/client.h"
 
 namespace xenshm::cli {
@@ -52,6 +59,8 @@ void Say(const std::string& line) {
 
 // Runs one action; false if it failed.
 bool RunAction(Region& region, std::string_view action) {
+  static SignalReport last_report;
+  if (auto done = RunSignalAction(region, action, last_report)) return *done;
   const std::string label =
       "'" + region.name() + "' peer " + std::to_string(region.peer_index());
   auto value_of = [&](std::string_view key) -> std::optional<std::string_view> {

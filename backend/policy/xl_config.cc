@@ -1,0 +1,245 @@
+#include "backend/policy/xl_config.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "backend/policy/item_lines.h"
+#include "backend/policy/stanza_item.h"
+
+extern "C" {
+#include <libxlutil.h>
+}
+
+namespace xenshm::policy {
+namespace {
+
+constexpr std::string_view kCommandLine = "command line";
+
+int CountLines(std::string_view text) {
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines;
+}
+
+// libxlutil's report stream, captured in memory so its messages become part
+// of our Status instead of going to stderr.
+class Report {
+ public:
+  Report() : stream_(open_memstream(&buffer_, &size_)) {}
+  ~Report() {
+    if (stream_ != nullptr) std::fclose(stream_);
+    std::free(buffer_);
+  }
+  Report(const Report&) = delete;
+  Report& operator=(const Report&) = delete;
+
+  FILE* stream() const { return stream_; }
+  // What was reported, as one line.
+  std::string Text() {
+    if (stream_ == nullptr) return "";
+    std::fflush(stream_);
+    std::string text(buffer_ != nullptr ? buffer_ : "", size_);
+    for (char& c : text) {
+      if (c == '\n') c = ' ';
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    return text;
+  }
+
+ private:
+  char* buffer_ = nullptr;
+  size_t size_ = 0;
+  FILE* stream_;
+};
+
+// One parsed config: the file text plus any extra lines, read by libxlutil.
+class ParsedConfig {
+ public:
+  ParsedConfig(std::string_view text, std::string_view file,
+               std::span<const std::string> extra_lines)
+      : file_(file) {
+    combined_ = std::string(text);
+    if (!combined_.empty() && combined_.back() != '\n') combined_ += '\n';
+    file_lines_ = CountLines(combined_);
+    for (const std::string& line : extra_lines) combined_ += line + "\n";
+  }
+  ~ParsedConfig() {
+    if (config_ != nullptr) xlu_cfg_destroy(config_);
+  }
+  ParsedConfig(const ParsedConfig&) = delete;
+  ParsedConfig& operator=(const ParsedConfig&) = delete;
+
+  Status Parse() {
+    if (combined_.size() > kMaxConfigBytes) {
+      return Status(Code::kInvalidArgument,
+                    file_ + ": larger than " +
+                        std::to_string(kMaxConfigBytes) + " bytes");
+    }
+    // libxlutil's scanner works on C strings; a NUL would silently end the
+    // file early.
+    if (size_t nul = combined_.find('\0'); nul != std::string::npos) {
+      return Status(Code::kInvalidArgument,
+                    Where(CountLines(std::string_view(combined_).substr(
+                              0, nul)) +
+                          1) +
+                        ": NUL byte in config text");
+    }
+    if (report_.stream() == nullptr) {
+      return StatusFromErrno(errno, "open_memstream for libxlutil reports");
+    }
+    config_ = xlu_cfg_init(report_.stream(), file_.c_str());
+    if (config_ == nullptr) {
+      return Status(Code::kNoMemory, "xlu_cfg_init: out of memory");
+    }
+    const int err = xlu_cfg_readdata(config_, combined_.data(),
+                                     static_cast<int>(combined_.size()));
+    if (err != 0) {
+      std::string reported = report_.Text();
+      if (reported.empty()) reported = file_ + ": " + std::strerror(err);
+      xlu_cfg_destroy(config_);
+      config_ = nullptr;
+      return Status(Code::kInvalidArgument, reported);
+    }
+    return Status();
+  }
+
+  // The items of list setting `key` with their locations; nullopt if unset.
+  Result<std::optional<std::vector<LocatedItem>>> Items(std::string_view key) {
+    XLU_ConfigList* list = nullptr;
+    int count = 0;
+    const std::string name(key);
+    const int err =
+        xlu_cfg_get_list(config_, name.c_str(), &list, &count, /*dont_warn=*/1);
+    if (err == ESRCH) return std::nullopt;
+    SettingLines lines = FindSettingLines(combined_, key);
+    if (err != 0) {
+      return Error(Code::kInvalidArgument,
+                   Where(lines.key_line) + ": " + name +
+                       " must be a list of strings, like " + name +
+                       " = [ \"allow=moo*\" ]");
+    }
+    const bool located = lines.item_lines.size() == static_cast<size_t>(count);
+    std::vector<LocatedItem> items;
+    for (int i = 0; i < count; ++i) {
+      LocatedItem item;
+      const int line = located ? lines.item_lines[i] : 0;
+      item.file = line > file_lines_ ? std::string(kCommandLine) : file_;
+      item.line = line > file_lines_ ? line - file_lines_ : line;
+      const char* text = xlu_cfg_get_listitem(list, i);
+      if (text == nullptr) {
+        return Error(Code::kInvalidArgument,
+                     ErrorLocation(item, i) + ": " + name + " item " +
+                         std::to_string(i + 1) + " is a list, not a string");
+      }
+      item.text = text;
+      items.push_back(std::move(item));
+    }
+    return items;
+  }
+
+ private:
+  std::string Where(int line) const {
+    if (line <= 0) return file_;
+    if (line > file_lines_) {
+      return std::string(kCommandLine) + ":" + std::to_string(line - file_lines_);
+    }
+    return file_ + ":" + std::to_string(line);
+  }
+
+  std::string file_;
+  std::string combined_;
+  int file_lines_ = 0;
+  Report report_;  // must outlive config_
+  XLU_Config* config_ = nullptr;
+};
+
+Result<std::optional<DomainPolicy>> StanzaOf(ParsedConfig& config,
+                                             std::string_view key,
+                                             const StanzaLimits& limits) {
+  auto items = config.Items(key);
+  if (!items) return Error(items.error());
+  if (!*items) return std::nullopt;
+  auto policy = BuildDomainPolicy(**items, limits);
+  if (!policy) return Error(policy.error());
+  return std::optional<DomainPolicy>(std::move(*policy));
+}
+
+}  // namespace
+
+Result<std::string> ReadConfigText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(StatusFromErrno(errno, "open " + path));
+  std::string text;
+  char buffer[4096];
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxConfigBytes) {
+      return Error(Code::kInvalidArgument,
+                   path + ": larger than " + std::to_string(kMaxConfigBytes) +
+                       " bytes");
+    }
+  }
+  if (in.bad()) return Error(StatusFromErrno(errno, "read " + path));
+  return text;
+}
+
+Result<std::optional<DomainPolicy>> ParseGuestConfig(
+    std::string_view text, std::string_view file, const StanzaLimits& limits,
+    std::span<const std::string> extra_lines) {
+  ParsedConfig config(text, file, extra_lines);
+  XENSHM_RETURN_IF_ERROR(config.Parse());
+  return StanzaOf(config, kStanzaKey, limits);
+}
+
+Result<std::optional<DomainPolicy>> ReadGuestConfig(
+    const std::string& path, const StanzaLimits& limits,
+    std::span<const std::string> extra_lines) {
+  auto text = ReadConfigText(path);
+  if (!text) return Error(text.error());
+  return ParseGuestConfig(*text, path, limits, extra_lines);
+}
+
+Result<Dom0Policy> ParseDom0PolicyFile(std::string_view text,
+                                       std::string_view file) {
+  ParsedConfig config(text, file, {});
+  XENSHM_RETURN_IF_ERROR(config.Parse());
+  Dom0Policy dom0;
+  auto groups = config.Items(kGroupsKey);
+  if (!groups) return Error(groups.error());
+  if (*groups) {
+    dom0.groups.emplace();
+    for (size_t i = 0; i < (*groups)->size(); ++i) {
+      const LocatedItem& item = (**groups)[i];
+      auto group = ParseGroupName(item.text);
+      if (!group) {
+        return Error(Code::kInvalidArgument,
+                     ErrorLocation(item, i) + ": '" + item.text +
+                         "': " + group.error().message());
+      }
+      dom0.groups->insert(*group);
+    }
+  }
+  StanzaLimits limits;
+  if (dom0.groups) limits.known_groups = &*dom0.groups;
+  auto fallback = StanzaOf(config, kDefaultKey, limits);
+  if (!fallback) return Error(fallback.error());
+  dom0.fallback = std::move(*fallback);
+  auto own = StanzaOf(config, kStanzaKey, limits);
+  if (!own) return Error(own.error());
+  dom0.dom0 = std::move(*own);
+  return dom0;
+}
+
+Result<Dom0Policy> ReadDom0PolicyFile(const std::string& path) {
+  auto text = ReadConfigText(path);
+  if (!text) return Error(text.error());
+  return ParseDom0PolicyFile(*text, path);
+}
+
+}  // namespace xenshm::policy

@@ -1,0 +1,63 @@
+// Reading xenshm stanzas from xl config files with Xen's own parser
+// (libxlutil), so a stanza means exactly what xl would read.
+//
+// A guest's stanza is the list setting `xenshm = [ "...", ... ]` in its xl
+// config (stanza_item.h has the item syntax). dom0's policy file
+// (conventionally /etc/xenshm/policy.cfg) uses the same syntax:
+//   groups  = [ "video", "audio" ]   the only group names stanzas may use
+//   default = [ ... ]                 for domains started without a stanza
+//   xenshm  = [ ... ]                 for dom0's own programs
+// All three are optional. Every error is "FILE:LINE: 'item': reason"
+// (LINE found by item_lines.h; libxlutil does not report item lines).
+#ifndef XENSHM_BACKEND_POLICY_XL_CONFIG_H_
+#define XENSHM_BACKEND_POLICY_XL_CONFIG_H_
+
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "backend/policy/domain_policy.h"
+#include "backend/policy/stanza_builder.h"
+#include "platform/status.h"
+
+namespace xenshm::policy {
+
+inline constexpr std::string_view kStanzaKey = "xenshm";
+inline constexpr std::string_view kDefaultKey = "default";
+inline constexpr std::string_view kGroupsKey = "groups";
+// Config files larger than this are refused before parsing.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+
+// The policy in xl config `text` (named `file` in messages), or nullopt when
+// it has no `xenshm` setting. `extra_lines` are appended as `xl create`
+// appends its key=value arguments; items written there are located as
+// "command line N". kInvalidArgument with FILE:LINE and the reason on a bad
+// file or stanza.
+Result<std::optional<DomainPolicy>> ParseGuestConfig(
+    std::string_view text, std::string_view file,
+    const StanzaLimits& limits = {},
+    std::span<const std::string> extra_lines = {});
+// The same for a file on disk; kNotFound/kIoError if it cannot be read.
+Result<std::optional<DomainPolicy>> ReadGuestConfig(
+    const std::string& path, const StanzaLimits& limits = {},
+    std::span<const std::string> extra_lines = {});
+
+struct Dom0Policy {
+  std::optional<std::set<std::string>> groups;
+  std::optional<DomainPolicy> fallback;  // `default`
+  std::optional<DomainPolicy> dom0;      // `xenshm`
+};
+
+Result<Dom0Policy> ParseDom0PolicyFile(std::string_view text,
+                                       std::string_view file);
+Result<Dom0Policy> ReadDom0PolicyFile(const std::string& path);
+
+// The whole of a (small) text file; kNotFound, kIoError, or
+// kInvalidArgument past kMaxConfigBytes.
+Result<std::string> ReadConfigText(const std::string& path);
+
+}  // namespace xenshm::policy
+
+#endif  // XENSHM_BACKEND_POLICY_XL_CONFIG_H_
