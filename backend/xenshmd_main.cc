@@ -2,7 +2,10 @@
 // and the kernel module, then runs the core (backend/core/daemon.h) until
 // SIGTERM or SIGINT.
 //
-//   xenshmd [--check]     --check: open everything, report, and exit
+//   xenshmd [--check] [--grant-budget ENTRIES]
+//     --check         open everything, report, and exit
+//     --grant-budget  hold at most ENTRIES grant entries (default: whatever
+//                     dom0's grant table has free, less a reserve)
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -26,10 +29,18 @@ void RequestStop(int) { stop_requested = 1; }
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool check_only = argc == 2 && std::string_view(argv[1]) == "--check";
-  if (argc > 1 && !check_only) {
-    std::fprintf(stderr, "usage: xenshmd [--check]\n");
-    return 2;
+  bool check_only = false;
+  xenshm::backend::DaemonOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--check") {
+      check_only = true;
+    } else if (arg == "--grant-budget" && i + 1 < argc) {
+      options.grant_budget = std::strtoull(argv[++i], nullptr, 10);
+    } else {
+      std::fprintf(stderr, "usage: xenshmd [--check] [--grant-budget N]\n");
+      return 2;
+    }
   }
   auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kDom0);
   if (!platform) Fatal(platform.error());
@@ -46,7 +57,7 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
-  xenshm::backend::Daemon daemon(*platform);
+  xenshm::backend::Daemon daemon(*platform, options);
   if (xenshm::Status started = daemon.Start(); !started.ok()) Fatal(started);
   while (!stop_requested) {
     if (xenshm::Status ran = daemon.RunOnce(std::chrono::milliseconds(200));

@@ -311,7 +311,8 @@ Status Daemon::GrantToGuest(const Region& region, AttachmentKey key,
   auto free_entries = granter_.FreeGrantEntries();
   if (!free_entries) return free_entries.error();
   XENSHM_RETURN_IF_ERROR(
-      CheckGrantBudget(*free_entries, region.pages + directory_pages));
+      CheckGrantBudget(*free_entries, region.pages + directory_pages,
+                       options_.grant_budget, grants_in_use_));
 
   auto refs = granter_.Grant(region.id, key.domain,
                              access == schema::Access::kReadOnly);
@@ -346,6 +347,7 @@ Status Daemon::GrantToGuest(const Region& region, AttachmentKey key,
   }
   peer.directory = *directory;
   directory_refs = schema::FormatRefList(*directory_grants);
+  grants_in_use_ += region.pages + directory_pages;
   return Status();
 }
 
@@ -365,6 +367,8 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
     if (left->peer.directory) {
       (void)granter_.Revoke(*left->peer.directory, key.domain);
       (void)granter_.Release(*left->peer.directory);
+      grants_in_use_ -=
+          region->pages + schema::GrantDirectoryPages(region->pages);
     }
   }
   Log("domain " + std::to_string(key.domain) + " handle " +

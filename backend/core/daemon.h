@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -35,6 +36,9 @@ struct DaemonOptions {
   std::function<void(std::string_view)> log;
   // Who may attach what; allow-all when null. Must outlive the Daemon.
   const AccessPolicy* policy = nullptr;
+  // The most grant entries xenshmd may hold at once, below what dom0's
+  // grant table has free; unlimited when absent.
+  std::optional<uint64_t> grant_budget;
 };
 
 class Daemon {
@@ -94,6 +98,8 @@ class Daemon {
   std::map<AttachmentKey, schema::XenbusState> frontend_states_;
   // Requests answered (success or failure) whose frontend still exists.
   std::set<AttachmentKey> answered_;
+  // Grant entries this daemon holds (region pages and directory pages).
+  uint64_t grants_in_use_ = 0;
 };
 
 }  // namespace xenshm::backend

@@ -19,4 +19,19 @@ Status CheckGrantBudget(uint64_t free_entries, uint64_t needed) {
           std::to_string(missing_frames) + " frames");
 }
 
+Status CheckGrantBudget(uint64_t free_entries, uint64_t needed,
+                        std::optional<uint64_t> cap, uint64_t in_use) {
+  if (cap) {
+    uint64_t left = *cap > in_use ? *cap - in_use : 0;
+    if (needed > left) {
+      return Status(Code::kGrantBudget,
+                    "needs " + std::to_string(needed) +
+                        " grant entries but xenshmd's --grant-budget of " +
+                        std::to_string(*cap) + " has " + std::to_string(left) +
+                        " left (" + std::to_string(in_use) + " in use)");
+    }
+  }
+  return CheckGrantBudget(free_entries, needed);
+}
+
 }  // namespace xenshm::backend

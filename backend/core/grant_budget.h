@@ -7,6 +7,7 @@
 #define XENSHM_BACKEND_CORE_GRANT_BUDGET_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "platform/status.h"
 
@@ -20,6 +21,9 @@ inline constexpr uint64_t kGrantReserve = 1024;
 // kGrantBudget, naming the numbers and the boot option to raise, when
 // `needed` entries do not fit in `free_entries` minus the reserve.
 Status CheckGrantBudget(uint64_t free_entries, uint64_t needed);
+// The same, within xenshmd's own cap (--grant-budget) when that is tighter.
+Status CheckGrantBudget(uint64_t free_entries, uint64_t needed,
+                        std::optional<uint64_t> cap, uint64_t in_use);
 
 }  // namespace xenshm::backend
 

@@ -48,10 +48,6 @@ bool IsNameChar(char c) {
          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-Status Invalid(std::string message) {
-  return Status(Code::kInvalidArgument, std::move(message));
-}
-
 Result<StanzaItem> ParseCreate(std::string_view value) {
   std::vector<std::string_view> parts = Split(value, ',');
   StanzaItem item;

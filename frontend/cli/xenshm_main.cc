@@ -1,10 +1,16 @@
 // xenshm: attach to a region from the shell, for people and lab scenarios.
 //
 //   xenshm attach NAME [--size BYTES] [--ro] [--existing] [--handle N]
-//                      [--timeout-ms MS] [ACTION...]
+//                      [--timeout-ms MS] [--retry-ms MS]
+//                      [--expect-status CODE] [ACTION...]
+//
+// --retry-ms: retry a does-not-exist refusal until MS have passed.
+// --expect-status: the attach is expected to be refused with CODE (e.g.
+// grant-budget); prints PASS/FAIL refused-CODE and exits accordingly.
 //
 // ACTIONs run in order while attached:
 //   fill=SEED        write the page pattern for SEED over the whole region
+//   check-zero       verify every byte is zero (a fresh region)
 //   check=SEED       verify the pattern (prints PASS/FAIL lines)
 //   await=SEED[:MS]  wait until the pattern appears (default 30000 ms)
 //   sleep=MS         stay attached for a while
@@ -115,6 +121,19 @@ bool RunAction(Region& region, std::string_view action) {
     std::this_thread::sleep_for(std::chrono::milliseconds(*number));
     return true;
   }
+  if (action == "check-zero") {
+    const auto* bytes = static_cast<const unsigned char*>(region.data());
+    for (size_t i = 0; i < region.size(); ++i) {
+      if (bytes[i] != 0) {
+        Say("FAIL zeroed-" + region.name() + ": byte " + std::to_string(i) +
+            " is " + std::to_string(bytes[i]));
+        return false;
+      }
+    }
+    Say("PASS zeroed-" + region.name() + ": all " +
+        std::to_string(region.size()) + " bytes are zero");
+    return true;
+  }
   if (action == "peers") {
     auto peers = region.Peers();
     if (!peers) {
@@ -148,6 +167,8 @@ int Attach(int argc, char** argv) {
   uint64_t size = kPageSize;
   AttachOptions options;
   std::vector<std::string_view> actions;
+  std::chrono::milliseconds retry{0};
+  std::string expect_status;
   for (int i = 3; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto next_number = [&]() -> std::optional<uint64_t> {
@@ -165,6 +186,13 @@ int Attach(int argc, char** argv) {
       auto n = next_number();
       if (!n) return Usage(), 1;
       options.handle = static_cast<uint32_t>(*n);
+    } else if (arg == "--retry-ms") {
+      auto n = next_number();
+      if (!n) return Usage(), 1;
+      retry = std::chrono::milliseconds(*n);
+    } else if (arg == "--expect-status") {
+      if (i + 1 >= argc) return Usage(), 1;
+      expect_status = argv[++i];
     } else if (arg == "--timeout-ms") {
       auto n = next_number();
       if (!n) return Usage(), 1;
@@ -180,6 +208,21 @@ int Attach(int argc, char** argv) {
   }
   Client client(*platform);
   auto region = client.Attach(name, size, options);
+  const auto retry_until = std::chrono::steady_clock::now() + retry;
+  while (!region && region.error().code() == Code::kDoesNotExist &&
+         std::chrono::steady_clock::now() < retry_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    region = client.Attach(name, size, options);
+  }
+  if (!expect_status.empty()) {
+    if (!region && CodeName(region.error().code()) == expect_status) {
+      Say("PASS refused-" + expect_status + ": " + region.error().ToString());
+      return 0;
+    }
+    Say("FAIL refused-" + expect_status + ": " +
+        (region ? std::string("attach succeeded") : region.error().ToString()));
+    return 3;
+  }
   if (!region) {
     Say("xenshm: attach '" + name + "' refused: " + region.error().ToString());
     return 2;

@@ -1,0 +1,147 @@
+#include "backend/policy/stanza_policy.h"
+
+#include <algorithm>
+
+#include "backend/policy/name_rules.h"
+#include "backend/policy/region_mode.h"
+
+namespace xenshm::policy {
+namespace {
+
+const DomainPolicy& EmptyPolicy() {
+  static const DomainPolicy empty;
+  return empty;
+}
+
+std::string Subject(const backend::AttachQuestion& question) {
+  return "domain " + std::to_string(question.domain) + " may not attach '" +
+         question.region + "'";
+}
+
+std::string WithSource(std::string text, const RuleSource& source) {
+  if (!source.empty()) text += " (" + source + ")";
+  return text;
+}
+
+bool InGroup(const DomainPolicy& policy, const std::string& gid) {
+  return !gid.empty() && std::find(policy.groups.begin(), policy.groups.end(),
+                                   gid) != policy.groups.end();
+}
+
+}  // namespace
+
+StanzaPolicy::StanzaPolicy(Dom0Policy dom0) : dom0_(std::move(dom0)) {}
+
+void StanzaPolicy::SetDom0Policy(Dom0Policy dom0) { dom0_ = std::move(dom0); }
+
+void StanzaPolicy::SetDomainPolicy(DomainId domain, DomainPolicy policy) {
+  domains_.insert_or_assign(domain, std::move(policy));
+}
+
+void StanzaPolicy::RemoveDomain(DomainId domain) {
+  domains_.erase(domain);
+  for (auto& [name, meta] : regions_) {
+    if (meta.owner == domain) meta.owner.reset();
+  }
+}
+
+bool StanzaPolicy::HasDomainPolicy(DomainId domain) const {
+  return domains_.contains(domain);
+}
+
+const DomainPolicy* StanzaPolicy::PolicyOf(DomainId domain) const {
+  if (auto found = domains_.find(domain); found != domains_.end()) {
+    return &found->second;
+  }
+  if (domain == kDom0) return dom0_.dom0 ? &*dom0_.dom0 : nullptr;
+  if (dom0_.fallback) return &*dom0_.fallback;
+  return &EmptyPolicy();
+}
+
+Status StanzaPolicy::Check(const backend::AttachQuestion& question) const {
+  const DomainPolicy* policy = PolicyOf(question.domain);
+  if (policy == nullptr) return Status();
+
+  NameDecision name = DecideName(policy->name_rules, question.region);
+  if (!name.allowed) {
+    return Status(Code::kNoPermission,
+                  Subject(question) + ": " + DescribeDecision(name));
+  }
+
+  const bool wants_write = question.access == schema::Access::kReadWrite;
+  if (wants_write) {
+    for (const ReadOnlyRule& rule : policy->read_only) {
+      if (GlobMatches(rule.pattern, question.region)) {
+        return Status(Code::kNoPermission,
+                      Subject(question) + " read-write: " +
+                          WithSource("ro " + rule.pattern, rule.source) +
+                          " allows it read-only only");
+      }
+    }
+  }
+
+  if (question.creates) return Status();
+  const RegionMeta* meta = FindRegion(question.region);
+  if (meta == nullptr) return Status();
+  PeerClass peer_class = PeerClass::kOther;
+  if (meta->owner == question.domain) {
+    peer_class = PeerClass::kOwner;
+  } else if (InGroup(*policy, meta->gid)) {
+    peer_class = PeerClass::kGroup;
+  }
+  if (ModeAllows(meta->mode, peer_class, question.access)) return Status();
+  std::string owner = meta->owner ? "owner domain " +
+                                        std::to_string(*meta->owner)
+                                  : std::string("owner gone");
+  std::string group = meta->gid.empty() ? "no group" : "group " + meta->gid;
+  return Status(Code::kNoPermission,
+                Subject(question) + (wants_write ? " read-write" : " read-only") +
+                    ": region mode " + FormatMode(meta->mode) + " (" + owner +
+                    ", " + group + ") gives " +
+                    std::string(PeerClassName(peer_class)) + " only " +
+                    ClassBits(meta->mode, peer_class));
+}
+
+std::vector<PreCreatedRegion> StanzaPolicy::PreCreatedRegions(
+    DomainId domain) const {
+  std::vector<PreCreatedRegion> regions;
+  const DomainPolicy* policy = PolicyOf(domain);
+  if (policy == nullptr) return regions;
+  for (const RegionSpec& spec : policy->pre_created) {
+    regions.push_back(
+        {spec.name, spec.size, spec.mode & ~policy->umask & 0666, spec.gid});
+  }
+  return regions;
+}
+
+RegionMeta StanzaPolicy::RegionCreated(std::string_view name,
+                                       DomainId creator) {
+  const DomainPolicy* policy = PolicyOf(creator);
+  if (policy == nullptr) policy = &EmptyPolicy();
+  RegionMeta meta;
+  meta.owner = creator;
+  meta.mode = policy->mode;
+  meta.gid = policy->gid;
+  for (const RegionSpec& spec : policy->pre_created) {
+    if (spec.name == name) {
+      meta.mode = spec.mode;
+      meta.gid = spec.gid;
+    }
+  }
+  meta.mode &= ~policy->umask & 0666;
+  regions_.insert_or_assign(std::string(name), meta);
+  return meta;
+}
+
+void StanzaPolicy::RegionDestroyed(std::string_view name) {
+  if (auto found = regions_.find(name); found != regions_.end()) {
+    regions_.erase(found);
+  }
+}
+
+const RegionMeta* StanzaPolicy::FindRegion(std::string_view name) const {
+  auto found = regions_.find(name);
+  return found == regions_.end() ? nullptr : &found->second;
+}
+
+}  // namespace xenshm::policy
