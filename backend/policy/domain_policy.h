@@ -50,9 +50,9 @@ struct ReadOnlyRule {
 // A region created when the domain starts (`create=`).
 struct RegionSpec {
   std::string name;
-  uint64_t size = 0;          // bytes, 1..schema::kMaxRegionBytes
+  uint64_t size = 0;             // bytes, 1..schema::kMaxRegionBytes
   uint32_t mode = kDefaultMode;  // as declared; umask is applied at creation
-  std::string gid;            // resolved: the item's gid or the domain's
+  std::string gid;               // resolved: the item's gid or the domain's
   RuleSource source;
   friend bool operator==(const RegionSpec&, const RegionSpec&) = default;
 };

@@ -19,8 +19,8 @@ TEST(ItemLinesTest, OneItemPerLine) {
 }
 
 TEST(ItemLinesTest, SeveralItemsOnOneLineAndEscapes) {
-  SettingLines lines = FindSettingLines(
-      "xenshm = [ \"a\\\"b\", \"c\" ,\n\"d\" ]\n", "xenshm");
+  SettingLines lines =
+      FindSettingLines("xenshm = [ \"a\\\"b\", \"c\" ,\n\"d\" ]\n", "xenshm");
   EXPECT_EQ(lines.item_lines, (std::vector<int>{1, 1, 2}));
 }
 
@@ -44,9 +44,8 @@ TEST(ItemLinesTest, OtherSettingsAndNestedListsAreNotItems) {
 }
 
 TEST(ItemLinesTest, KeyIsMatchedWhole) {
-  SettingLines lines =
-      FindSettingLines("xenshm_extra = [ \"a\" ]\nmyxenshm = [ \"b\" ]\n",
-                       "xenshm");
+  SettingLines lines = FindSettingLines(
+      "xenshm_extra = [ \"a\" ]\nmyxenshm = [ \"b\" ]\n", "xenshm");
   EXPECT_EQ(lines.key_line, 0);
   EXPECT_TRUE(lines.item_lines.empty());
 }

@@ -29,19 +29,23 @@ NameDecision DecideName(const std::vector<NameRule>& rules,
     }
   }
   if (rules.empty()) return {};
-  const NameRule& last = rules.back();
-  return {last.verdict == NameVerdict::kDeny, &last, true};
+  const NameRule* last_allow = nullptr;
+  for (const NameRule& rule : rules) {
+    if (rule.verdict == NameVerdict::kAllow) last_allow = &rule;
+  }
+  if (last_allow != nullptr) return {false, last_allow, true};
+  return {true, &rules.back(), true};
 }
 
 std::string DescribeDecision(const NameDecision& decision) {
   if (decision.rule == nullptr) return "no rules";
   const NameRule& rule = *decision.rule;
-  std::string said = std::string(VerdictName(rule.verdict)) + " " +
-                     rule.pattern;
+  std::string said =
+      std::string(VerdictName(rule.verdict)) + " " + rule.pattern;
   if (!decision.implied) return WithSource(said, rule.source);
   return WithSource(std::string("implied ") +
-                        (decision.allowed ? "allow *" : "deny *") +
-                        " after " + said,
+                        (decision.allowed ? "allow *" : "deny *") + " after " +
+                        said,
                     rule.source);
 }
 

@@ -1,9 +1,11 @@
 // Name rules: which region names a domain may use, QNX style.
 //
 // Rules are tried in the order written and the first whose glob matches
-// (fnmatch, no flags) decides. A name no rule matches gets the opposite of
-// the last rule: a list ending in `allow` implies a final `deny *`, one
-// ending in `deny` a final `allow *`. An empty list allows every name.
+// (fnmatch, no flags) decides. A name no rule matches is refused if there
+// is any `allow` rule (an allow implies a final `deny *`) and allowed if
+// there are only `deny` rules (a deny implies a final `allow *`). Mixing
+// both therefore fails closed: `deny=moo-secret`, `allow=moo*` allows
+// moo* except moo-secret and nothing else. An empty list allows every name.
 #ifndef XENSHM_BACKEND_POLICY_NAME_RULES_H_
 #define XENSHM_BACKEND_POLICY_NAME_RULES_H_
 
@@ -17,8 +19,9 @@ namespace xenshm::policy {
 
 struct NameDecision {
   bool allowed = true;
-  // The rule that decided; for an implied final rule, the last rule written
-  // (which implied it). Null when there are no rules.
+  // The rule that decided; for an implied final rule, the last rule of the
+  // kind that implied it (the last allow for an implied deny, the last deny
+  // for an implied allow). Null when there are no rules.
   const NameRule* rule = nullptr;
   bool implied = false;
 };

@@ -49,14 +49,20 @@ TEST(NameRulesTest, FirstMatchWins) {
 
   std::vector<NameRule> allow_first = {Allow("moo*"), Deny("moo-secret")};
   EXPECT_TRUE(DecideName(allow_first, "moo-secret").allowed);
-  EXPECT_TRUE(DecideName(allow_first, "cow").allowed);  // implied allow *
 }
 
-TEST(NameRulesTest, ImpliedRuleFollowsTheLastRule) {
-  std::vector<NameRule> rules = {Deny("a*"), Allow("b*")};
+TEST(NameRulesTest, AnyAllowMakesTheImpliedRuleDeny) {
+  std::vector<NameRule> rules = {Allow("a*"), Deny("b*"), Deny("c*")};
+  NameDecision decision = DecideName(rules, "d");
+  EXPECT_FALSE(decision.allowed);
+  EXPECT_EQ(decision.rule, &rules[0]);
+  rules = {Deny("a*"), Allow("b*")};
   EXPECT_FALSE(DecideName(rules, "c").allowed);
-  rules = {Allow("a*"), Deny("b*")};
-  EXPECT_TRUE(DecideName(rules, "c").allowed);
+  rules = {Deny("a*"), Deny("b*")};
+  decision = DecideName(rules, "c");
+  EXPECT_TRUE(decision.allowed);
+  EXPECT_EQ(DescribeDecision(decision),
+            "implied allow * after deny b* (guest.cfg line 2)");
 }
 
 TEST(NameRulesTest, GlobsAreShellGlobs) {

@@ -100,9 +100,8 @@ Result<DomainPolicy> ParseSerializedPolicy(std::string_view text) {
   if (!text.starts_with(kPolicyHeader) ||
       (text.size() > kPolicyHeader.size() &&
        text[kPolicyHeader.size()] != '\n')) {
-    return Error(Code::kInvalidArgument,
-                 "policy line 1: expected header '" +
-                     std::string(kPolicyHeader) + "'");
+    return Error(Code::kInvalidArgument, "policy line 1: expected header '" +
+                                             std::string(kPolicyHeader) + "'");
   }
   text.remove_prefix(std::min(text.size(), kPolicyHeader.size() + 1));
   if (!text.empty() && text.back() != '\n') {

@@ -32,8 +32,7 @@ Result<DomainPolicy> ReadDomainPolicy(XenStore& xenstore, DomainId domain) {
   if (!value) return Error(value.error());
   auto policy = ParseSerializedPolicy(*value);
   if (!policy) {
-    return Error(policy.error().code(),
-                 path + ": " + policy.error().message());
+    return Error(policy.error().code(), path + ": " + policy.error().message());
   }
   return policy;
 }

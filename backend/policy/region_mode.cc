@@ -23,16 +23,16 @@ Result<uint32_t> ParseOctal(std::string_view text, std::string_view what) {
   uint32_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '7') {
-      return Error(Code::kInvalidArgument,
-                   std::string(what) + " '" + std::string(text) +
-                       "' is not octal");
+      return Error(
+          Code::kInvalidArgument,
+          std::string(what) + " '" + std::string(text) + "' is not octal");
     }
     value = value * 8 + static_cast<uint32_t>(c - '0');
   }
   if (value > 0777) {
-    return Error(Code::kInvalidArgument,
-                 std::string(what) + " " + std::string(text) +
-                     " has bits beyond 0777");
+    return Error(
+        Code::kInvalidArgument,
+        std::string(what) + " " + std::string(text) + " has bits beyond 0777");
   }
   return value;
 }

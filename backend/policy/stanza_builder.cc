@@ -42,8 +42,8 @@ Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
                                              ": " + reason);
   };
   if (items.size() > kMaxItems) {
-    return fail(kMaxItems, "more than " + std::to_string(kMaxItems) +
-                               " xenshm items");
+    return fail(kMaxItems,
+                "more than " + std::to_string(kMaxItems) + " xenshm items");
   }
   DomainPolicy policy;
   std::map<ItemKind, size_t> single;  // where each single-use key was seen
@@ -58,10 +58,10 @@ Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
     switch (item.kind) {
       case ItemKind::kAllow:
       case ItemKind::kDeny:
-        policy.name_rules.push_back(
-            {item.kind == ItemKind::kAllow ? NameVerdict::kAllow
-                                           : NameVerdict::kDeny,
-             item.pattern, source});
+        policy.name_rules.push_back({item.kind == ItemKind::kAllow
+                                         ? NameVerdict::kAllow
+                                         : NameVerdict::kDeny,
+                                     item.pattern, source});
         continue;
       case ItemKind::kReadOnly:
         policy.read_only.push_back({item.pattern, source});
@@ -73,10 +73,9 @@ Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
         break;
     }
     if (auto [seen, inserted] = single.try_emplace(item.kind, i); !inserted) {
-      return fail(i, std::string(ItemKey(item.kind)) +
-                         "= given twice (first at " +
-                         ErrorLocation(items[seen->second], seen->second) +
-                         ")");
+      return fail(i,
+                  std::string(ItemKey(item.kind)) + "= given twice (first at " +
+                      ErrorLocation(items[seen->second], seen->second) + ")");
     }
     switch (item.kind) {
       case ItemKind::kGroups:
@@ -132,15 +131,14 @@ Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
     for (const RegionSpec& earlier : policy.pre_created) {
       if (earlier.name == spec.name) {
         return fail(index, "region " + Quoted(spec.name) +
-                               " is created twice (first at " +
-                               earlier.source + ")");
+                               " is created twice (first at " + earlier.source +
+                               ")");
       }
     }
     NameDecision decision = DecideName(policy.name_rules, spec.name);
     if (!decision.allowed) {
-      return fail(index, "the stanza's own rule " +
-                             DescribeDecision(decision) + " refuses " +
-                             Quoted(spec.name));
+      return fail(index, "the stanza's own rule " + DescribeDecision(decision) +
+                             " refuses " + Quoted(spec.name));
     }
     policy.pre_created.push_back(std::move(spec));
   }

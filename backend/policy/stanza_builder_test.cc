@@ -51,8 +51,8 @@ TEST(StanzaBuilderTest, BuildsEveryPart) {
   EXPECT_EQ(policy->mode, 0640u);
   EXPECT_EQ(policy->umask, 027u);
   ASSERT_EQ(policy->pre_created.size(), 1u);
-  EXPECT_EQ(policy->pre_created[0],
-            (RegionSpec{"moo", 128u << 20, 0660, "audio", "guest.cfg line 17"}));
+  EXPECT_EQ(policy->pre_created[0], (RegionSpec{"moo", 128u << 20, 0660,
+                                                "audio", "guest.cfg line 17"}));
 }
 
 TEST(StanzaBuilderTest, GidDefaultsToTheFirstGroup) {
@@ -74,19 +74,18 @@ TEST(StanzaBuilderTest, UnknownLineFallsBackToItemNumber) {
                                     {"bogus", "guest.cfg", 0, {}}};
   auto policy = BuildDomainPolicy(items);
   ASSERT_FALSE(policy);
-  EXPECT_EQ(policy.error().message().rfind("guest.cfg item 2: 'bogus':", 0),
-            0u)
+  EXPECT_EQ(policy.error().message().rfind("guest.cfg item 2: 'bogus':", 0), 0u)
       << policy.error().message();
 }
 
 TEST(StanzaBuilderTest, RefusesStanzaWideMistakes) {
-  EXPECT_NE(Failure({"umask=022", "umask=027"}).find("given twice (first at "
-                                                     "guest.cfg:10)"),
+  EXPECT_NE(Failure({"umask=022", "umask=027"})
+                .find("given twice (first at "
+                      "guest.cfg:10)"),
             std::string::npos);
   EXPECT_NE(Failure({"groups=a", "groups=b"}).find("given twice"),
             std::string::npos);
-  EXPECT_NE(Failure({"gid=video"}).find("no groups= given"),
-            std::string::npos);
+  EXPECT_NE(Failure({"gid=video"}).find("no groups= given"), std::string::npos);
   EXPECT_NE(Failure({"groups=audio", "gid=video"})
                 .find("guest.cfg:11: 'gid=video': gid 'video' is not one"),
             std::string::npos);

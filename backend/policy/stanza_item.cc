@@ -54,15 +54,15 @@ Result<StanzaItem> ParseCreate(std::string_view value) {
   item.kind = ItemKind::kCreate;
   auto name = schema::ParseRegionName(parts[0]);
   if (!name) {
-    return Error(Code::kInvalidArgument,
-                 "create: " + name.error().message());
+    return Error(Code::kInvalidArgument, "create: " + name.error().message());
   }
   item.name = *name;
   bool has_size = false;
   bool has_gid = false;
   for (size_t i = 1; i < parts.size(); ++i) {
     auto kv = SplitKeyValue(parts[i]);
-    if (!kv) return Error(Code::kInvalidArgument, "create: " + kv.error().message());
+    if (!kv)
+      return Error(Code::kInvalidArgument, "create: " + kv.error().message());
     if (kv->key == "size" && !has_size) {
       auto size = ParseRegionSize(kv->value);
       if (!size) return Error(size.error());
@@ -121,10 +121,10 @@ std::string_view ItemKey(ItemKind kind) {
 Result<std::string> ParseGlob(std::string_view text) {
   if (text.empty()) return Error(Code::kInvalidArgument, "empty pattern");
   if (text.size() > kMaxPatternLength) {
-    return Error(Code::kInvalidArgument,
-                 "pattern is " + std::to_string(text.size()) +
-                     " bytes, longer than " +
-                     std::to_string(kMaxPatternLength));
+    return Error(Code::kInvalidArgument, "pattern is " +
+                                             std::to_string(text.size()) +
+                                             " bytes, longer than " +
+                                             std::to_string(kMaxPatternLength));
   }
   bool in_bracket = false;
   size_t bracket_start = 0;
@@ -154,9 +154,9 @@ Result<std::string> ParseGlob(std::string_view text) {
     }
   }
   if (in_bracket) {
-    return Error(Code::kInvalidArgument,
-                 "pattern '" + std::string(text) + "' has an unclosed '[' at " +
-                     std::to_string(bracket_start + 1));
+    return Error(Code::kInvalidArgument, "pattern '" + std::string(text) +
+                                             "' has an unclosed '[' at " +
+                                             std::to_string(bracket_start + 1));
   }
   return std::string(text);
 }
@@ -204,8 +204,7 @@ Result<uint64_t> ParseRegionSize(std::string_view text) {
     }
     if (unit != 1) digits.remove_suffix(1);
   }
-  auto number =
-      schema::ParseDecimal(digits, schema::kMaxRegionBytes, "size");
+  auto number = schema::ParseDecimal(digits, schema::kMaxRegionBytes, "size");
   if (!number) {
     return Error(Code::kInvalidArgument,
                  "size '" + std::string(text) +

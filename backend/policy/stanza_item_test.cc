@@ -79,8 +79,8 @@ TEST(StanzaItemTest, RefusesBadItemsWithReasons) {
   EXPECT_TRUE(Mentions("groups=video,video", "twice"));
   EXPECT_TRUE(Mentions("groups=vid eo", "character"));
   EXPECT_TRUE(Mentions("groups=-x", "starts with"));
-  EXPECT_TRUE(Mentions("groups=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q",
-                       "more than 16"));
+  EXPECT_TRUE(
+      Mentions("groups=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "more than 16"));
   EXPECT_TRUE(Mentions("gid=", "empty group"));
   EXPECT_TRUE(Mentions("mode=0777", "execute"));
   EXPECT_TRUE(Mentions("umask=9", "octal"));

@@ -30,6 +30,12 @@ bool InGroup(const DomainPolicy& policy, const std::string& gid) {
 
 }  // namespace
 
+DomainPolicy DenyEverything(std::string why) {
+  DomainPolicy policy;
+  policy.name_rules.push_back({NameVerdict::kDeny, "*", std::move(why)});
+  return policy;
+}
+
 StanzaPolicy::StanzaPolicy(Dom0Policy dom0) : dom0_(std::move(dom0)) {}
 
 void StanzaPolicy::SetDom0Policy(Dom0Policy dom0) { dom0_ = std::move(dom0); }
@@ -90,16 +96,16 @@ Status StanzaPolicy::Check(const backend::AttachQuestion& question) const {
     peer_class = PeerClass::kGroup;
   }
   if (ModeAllows(meta->mode, peer_class, question.access)) return Status();
-  std::string owner = meta->owner ? "owner domain " +
-                                        std::to_string(*meta->owner)
-                                  : std::string("owner gone");
+  std::string owner = meta->owner
+                          ? "owner domain " + std::to_string(*meta->owner)
+                          : std::string("owner gone");
   std::string group = meta->gid.empty() ? "no group" : "group " + meta->gid;
-  return Status(Code::kNoPermission,
-                Subject(question) + (wants_write ? " read-write" : " read-only") +
-                    ": region mode " + FormatMode(meta->mode) + " (" + owner +
-                    ", " + group + ") gives " +
-                    std::string(PeerClassName(peer_class)) + " only " +
-                    ClassBits(meta->mode, peer_class));
+  return Status(
+      Code::kNoPermission,
+      Subject(question) + (wants_write ? " read-write" : " read-only") +
+          ": region mode " + FormatMode(meta->mode) + " (" + owner + ", " +
+          group + ") gives " + std::string(PeerClassName(peer_class)) +
+          " only " + ClassBits(meta->mode, peer_class));
 }
 
 std::vector<PreCreatedRegion> StanzaPolicy::PreCreatedRegions(

@@ -53,6 +53,10 @@ struct PreCreatedRegion {
                          const PreCreatedRegion&) = default;
 };
 
+// A policy refusing every name, quoting `why` as the rule's source; for a
+// domain whose policy node is unreadable (fail closed, not to the default).
+DomainPolicy DenyEverything(std::string why);
+
 class StanzaPolicy : public backend::AccessPolicy {
  public:
   explicit StanzaPolicy(Dom0Policy dom0 = {});

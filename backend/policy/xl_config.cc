@@ -78,17 +78,16 @@ class ParsedConfig {
   Status Parse() {
     if (combined_.size() > kMaxConfigBytes) {
       return Status(Code::kInvalidArgument,
-                    file_ + ": larger than " +
-                        std::to_string(kMaxConfigBytes) + " bytes");
+                    file_ + ": larger than " + std::to_string(kMaxConfigBytes) +
+                        " bytes");
     }
     // libxlutil's scanner works on C strings; a NUL would silently end the
     // file early.
     if (size_t nul = combined_.find('\0'); nul != std::string::npos) {
-      return Status(Code::kInvalidArgument,
-                    Where(CountLines(std::string_view(combined_).substr(
-                              0, nul)) +
-                          1) +
-                        ": NUL byte in config text");
+      return Status(
+          Code::kInvalidArgument,
+          Where(CountLines(std::string_view(combined_).substr(0, nul)) + 1) +
+              ": NUL byte in config text");
     }
     if (report_.stream() == nullptr) {
       return StatusFromErrno(errno, "open_memstream for libxlutil reports");
@@ -107,6 +106,18 @@ class ParsedConfig {
       return Status(Code::kInvalidArgument, reported);
     }
     return Status();
+  }
+
+  // The string setting `key`; nullopt if unset or not a string.
+  std::optional<std::string> String(std::string_view key) const {
+    const char* value = nullptr;
+    const std::string name(key);
+    if (xlu_cfg_get_string(config_, name.c_str(), &value, /*dont_warn=*/1) !=
+            0 ||
+        value == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(value);
   }
 
   // The items of list setting `key` with their locations; nullopt if unset.
@@ -147,7 +158,8 @@ class ParsedConfig {
   std::string Where(int line) const {
     if (line <= 0) return file_;
     if (line > file_lines_) {
-      return std::string(kCommandLine) + ":" + std::to_string(line - file_lines_);
+      return std::string(kCommandLine) + ":" +
+             std::to_string(line - file_lines_);
     }
     return file_ + ":" + std::to_string(line);
   }
@@ -180,9 +192,9 @@ Result<std::string> ReadConfigText(const std::string& path) {
   while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
     text.append(buffer, static_cast<size_t>(in.gcount()));
     if (text.size() > kMaxConfigBytes) {
-      return Error(Code::kInvalidArgument,
-                   path + ": larger than " + std::to_string(kMaxConfigBytes) +
-                       " bytes");
+      return Error(
+          Code::kInvalidArgument,
+          path + ": larger than " + std::to_string(kMaxConfigBytes) + " bytes");
     }
   }
   if (in.bad()) return Error(StatusFromErrno(errno, "read " + path));
@@ -203,6 +215,14 @@ Result<std::optional<DomainPolicy>> ReadGuestConfig(
   auto text = ReadConfigText(path);
   if (!text) return Error(text.error());
   return ParseGuestConfig(*text, path, limits, extra_lines);
+}
+
+Result<std::optional<std::string>> ParseConfigString(
+    std::string_view text, std::string_view file, std::string_view key,
+    std::span<const std::string> extra_lines) {
+  ParsedConfig config(text, file, extra_lines);
+  XENSHM_RETURN_IF_ERROR(config.Parse());
+  return config.String(key);
 }
 
 Result<Dom0Policy> ParseDom0PolicyFile(std::string_view text,
@@ -230,6 +250,14 @@ Result<Dom0Policy> ParseDom0PolicyFile(std::string_view text,
   auto fallback = StanzaOf(config, kDefaultKey, limits);
   if (!fallback) return Error(fallback.error());
   dom0.fallback = std::move(*fallback);
+  if (dom0.fallback && !dom0.fallback->pre_created.empty()) {
+    const RegionSpec& spec = dom0.fallback->pre_created.front();
+    return Error(Code::kInvalidArgument,
+                 spec.source + ": 'create=" + spec.name +
+                     "': create= is not allowed in default (a region cannot "
+                     "belong to every domain without a stanza); put it in a "
+                     "guest's own stanza");
+  }
   auto own = StanzaOf(config, kStanzaKey, limits);
   if (!own) return Error(own.error());
   dom0.dom0 = std::move(*own);

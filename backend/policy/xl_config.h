@@ -6,6 +6,8 @@
 // (conventionally /etc/xenshm/policy.cfg) uses the same syntax:
 //   groups  = [ "video", "audio" ]   the only group names stanzas may use
 //   default = [ ... ]                 for domains started without a stanza
+//                                     (no create=: a region cannot belong
+//                                     to every such domain)
 //   xenshm  = [ ... ]                 for dom0's own programs
 // All three are optional. Every error is "FILE:LINE: 'item': reason"
 // (LINE found by item_lines.h; libxlutil does not report item lines).
@@ -42,6 +44,12 @@ Result<std::optional<DomainPolicy>> ParseGuestConfig(
 // The same for a file on disk; kNotFound/kIoError if it cannot be read.
 Result<std::optional<DomainPolicy>> ReadGuestConfig(
     const std::string& path, const StanzaLimits& limits = {},
+    std::span<const std::string> extra_lines = {});
+
+// The string setting `key` (e.g. "name") of an xl config, as xl reads it
+// with `extra_lines` appended; nullopt when unset or not a string.
+Result<std::optional<std::string>> ParseConfigString(
+    std::string_view text, std::string_view file, std::string_view key,
     std::span<const std::string> extra_lines = {});
 
 struct Dom0Policy {

@@ -349,7 +349,6 @@ Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
   if (!channels_) return Error(Code::kInvalidArgument, "detached");
   const auto deadline = Clock::now() + timeout;
   while (true) {
-    XENSHM_RETURN_IF_ERROR(channels_->Process());
     if (channels_->HasNews()) return channels_->TakeStatus();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - Clock::now());
@@ -359,9 +358,11 @@ Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
           "no signal within " + std::to_string(timeout.count()) + " ms");
     }
     pollfd fd{channels_->fd(), POLLIN, 0};
-    if (poll(&fd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+    int ready = poll(&fd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno != EINTR) {
       return Error(StatusFromErrno(errno, "poll on event channels"));
     }
+    if (ready > 0) XENSHM_RETURN_IF_ERROR(channels_->Process(/*drain=*/false));
   }
 }
 

@@ -128,9 +128,9 @@ Status PeerChannels::Refresh() {
   return Status();
 }
 
-Status PeerChannels::Process() {
+Status PeerChannels::Process(bool drain) {
   bool refresh = false;
-  while (true) {
+  for (bool first = true; first || drain; first = false) {
     auto pending = channels_->TakePending();
     if (!pending) return pending.error();
     if (!*pending) break;
@@ -170,7 +170,8 @@ SignalStatus PeerChannels::TakeStatus() {
 }
 
 Result<SignalReport> PeerChannels::Signal(PeerSet targets) {
-  XENSHM_RETURN_IF_ERROR(Process());
+  // No Process() here: a signal is one notify, as fast as the raw channel.
+  // Membership news is applied whenever the caller next looks.
   SignalReport report;
   for (uint32_t index = 0; index < 64; ++index) {
     if ((targets & PeerBit(index)) == 0) continue;

@@ -38,8 +38,10 @@ class PeerChannels {
   ~PeerChannels();
 
   int fd() const { return channels_->fd(); }
-  // Handles pending events and membership changes without blocking.
-  Status Process();
+  // Handles pending events and membership changes without blocking: all of
+  // them, or (drain=false) just the next one, which saves a system call on
+  // the signal fast path (a PV guest's system calls go through Xen).
+  Status Process(bool drain = true);
   // The accumulated status; clears signaled_by.
   SignalStatus TakeStatus();
   // True when TakeStatus would report something new.

@@ -1,0 +1,171 @@
+#include "backend/policy/xl_config.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "gtest/gtest.h"
+
+namespace xenshm::policy {
+namespace {
+
+constexpr std::string_view kGuest =
+    "name = \"guest1\"\n"                    // 1
+    "memory = 512\n"                         // 2
+    "xenshm = [\n"                           // 3
+    "  \"allow=moo*\",\n"                    // 4
+    "  \"deny=secret*\",\n"                  // 5
+    "  \"groups=video\",\n"                  // 6
+    "  \"create=moo,size=1M,mode=0640\",\n"  // 7
+    "]\n";
+
+std::string ErrorOf(std::string_view text) {
+  auto policy = ParseGuestConfig(text, "guest.cfg");
+  if (policy) return "parsed";
+  EXPECT_EQ(policy.error().code(), Code::kInvalidArgument);
+  return policy.error().message();
+}
+
+TEST(XlConfigTest, ReadsTheStanzaWithLines) {
+  auto policy = ParseGuestConfig(kGuest, "guest.cfg");
+  ASSERT_TRUE(policy) << policy.error().ToString();
+  ASSERT_TRUE(*policy);
+  const DomainPolicy& p = **policy;
+  ASSERT_EQ(p.name_rules.size(), 2u);
+  EXPECT_EQ(p.name_rules[0].source, "guest.cfg line 4");
+  EXPECT_EQ(p.name_rules[1].source, "guest.cfg line 5");
+  EXPECT_EQ(p.gid, "video");
+  ASSERT_EQ(p.pre_created.size(), 1u);
+  EXPECT_EQ(p.pre_created[0].size, 1u << 20);
+  EXPECT_EQ(p.pre_created[0].source, "guest.cfg line 7");
+}
+
+TEST(XlConfigTest, NoStanzaIsNullopt) {
+  auto policy = ParseGuestConfig("name = \"g\"\n", "guest.cfg");
+  ASSERT_TRUE(policy);
+  EXPECT_FALSE(*policy);
+}
+
+TEST(XlConfigTest, EmptyStanzaIsAnEmptyPolicy) {
+  auto policy = ParseGuestConfig("xenshm = []\n", "guest.cfg");
+  ASSERT_TRUE(policy);
+  ASSERT_TRUE(*policy);
+  EXPECT_EQ(**policy, DomainPolicy());
+}
+
+TEST(XlConfigTest, BadItemNamesFileLineAndReason) {
+  EXPECT_EQ(ErrorOf("name = \"g\"\n"
+                    "xenshm = [ \"allow=moo*\",\n"
+                    "           \"umask=088\" ]\n"),
+            "guest.cfg:3: 'umask=088': umask '088' is not octal");
+}
+
+TEST(XlConfigTest, SyntaxErrorsComeFromLibxlutil) {
+  std::string error = ErrorOf("xenshm = [ \"allow=moo*\"\n");
+  EXPECT_NE(error.find("guest.cfg:"), std::string::npos) << error;
+}
+
+TEST(XlConfigTest, StanzaMustBeAListOfStrings) {
+  EXPECT_EQ(ErrorOf("memory = 1\nxenshm = \"allow=moo\"\n"),
+            "guest.cfg:2: xenshm must be a list of strings, like xenshm = [ "
+            "\"allow=moo*\" ]");
+  EXPECT_NE(ErrorOf("xenshm = [ \"allow=a\", [ \"x\" ] ]\n")
+                .find("guest.cfg:1: xenshm item 2 is a list"),
+            std::string::npos);
+}
+
+TEST(XlConfigTest, RefusesNulBytes) {
+  std::string text = "xenshm = [ \"allow=a\" ]\n# x";
+  text += '\0';
+  EXPECT_EQ(ErrorOf(text), "guest.cfg:2: NUL byte in config text");
+}
+
+TEST(XlConfigTest, CommandLineItemsAreLocatedThere) {
+  std::vector<std::string> extra = {"memory=1024", "xenshm=[\"deny=x y\"]"};
+  auto policy = ParseGuestConfig(kGuest, "guest.cfg", {}, extra);
+  ASSERT_FALSE(policy);
+  EXPECT_EQ(policy.error().message().rfind("command line:2: 'deny=x y':", 0),
+            0u)
+      << policy.error().message();
+
+  std::vector<std::string> append = {"xenshm+=[\"ro=moo*\"]"};
+  auto appended = ParseGuestConfig(kGuest, "guest.cfg", {}, append);
+  ASSERT_TRUE(appended) << appended.error().ToString();
+  ASSERT_EQ((*appended)->read_only.size(), 1u);
+  EXPECT_EQ((*appended)->read_only[0].source, "command line line 1");
+}
+
+TEST(XlConfigTest, Dom0PolicyFile) {
+  auto dom0 = ParseDom0PolicyFile(
+      "groups = [ \"video\", \"audio\" ]\n"
+      "default = [ \"deny=*\" ]\n"
+      "xenshm = [ \"allow=*\", \"groups=video\" ]\n",
+      "policy.cfg");
+  ASSERT_TRUE(dom0) << dom0.error().ToString();
+  EXPECT_EQ(dom0->groups, (std::set<std::string>{"video", "audio"}));
+  ASSERT_TRUE(dom0->fallback);
+  EXPECT_EQ(dom0->fallback->name_rules[0].source, "policy.cfg line 2");
+  ASSERT_TRUE(dom0->dom0);
+  EXPECT_EQ(dom0->dom0->gid, "video");
+
+  auto empty = ParseDom0PolicyFile("", "policy.cfg");
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->groups);
+  EXPECT_FALSE(empty->fallback);
+  EXPECT_FALSE(empty->dom0);
+}
+
+TEST(XlConfigTest, Dom0PolicyFileChecksGroups) {
+  auto typo = ParseDom0PolicyFile(
+      "groups = [ \"video\" ]\ndefault = [ \"groups=vidoe\" ]\n", "policy.cfg");
+  ASSERT_FALSE(typo);
+  EXPECT_EQ(typo.error().message(),
+            "policy.cfg:2: 'groups=vidoe': group 'vidoe' is not in the dom0 "
+            "policy file's groups");
+  auto bad = ParseDom0PolicyFile("groups = [ \"a b\" ]\n", "policy.cfg");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message().rfind("policy.cfg:1: 'a b':", 0), 0u);
+}
+
+TEST(XlConfigTest, DefaultMayNotPreCreate) {
+  auto dom0 = ParseDom0PolicyFile("default = [\n \"create=moo,size=1\" ]\n",
+                                  "policy.cfg");
+  ASSERT_FALSE(dom0);
+  EXPECT_EQ(dom0.error().message().rfind(
+                "policy.cfg line 2: 'create=moo': create= is not allowed in "
+                "default",
+                0),
+            0u)
+      << dom0.error().message();
+}
+
+TEST(XlConfigTest, ReadsStringSettings) {
+  auto name = ParseConfigString(kGuest, "guest.cfg", "name");
+  ASSERT_TRUE(name);
+  EXPECT_EQ(*name, "guest1");
+  std::vector<std::string> extra = {"name=\"other\""};
+  EXPECT_EQ(ParseConfigString(kGuest, "guest.cfg", "name", extra).value(),
+            "other");
+  EXPECT_EQ(ParseConfigString(kGuest, "guest.cfg", "xenshm").value(),
+            std::nullopt);
+  EXPECT_EQ(ParseConfigString(kGuest, "guest.cfg", "nothing").value(),
+            std::nullopt);
+  EXPECT_FALSE(ParseConfigString("name = [", "guest.cfg", "name"));
+}
+
+TEST(XlConfigTest, ReadsFiles) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(dir, nullptr);
+  const std::string path = std::string(dir) + "/guest.cfg";
+  std::ofstream(path) << kGuest;
+  auto policy = ReadGuestConfig(path);
+  ASSERT_TRUE(policy) << policy.error().ToString();
+  ASSERT_TRUE(*policy);
+  EXPECT_EQ((*policy)->name_rules[0].source, path + " line 4");
+
+  auto missing = ReadGuestConfig(std::string(dir) + "/missing.cfg");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace xenshm::policy
