@@ -2,16 +2,22 @@
 // and the kernel module, then runs the core (backend/core/daemon.h) until
 // SIGTERM or SIGINT.
 //
-//   xenshmd [--check] [--grant-budget ENTRIES]
+//   xenshmd [--check] [--grant-budget ENTRIES] [--policy FILE]
 //     --check         open everything, report, and exit
 //     --grant-budget  hold at most ENTRIES grant entries (default: whatever
 //                     dom0's grant table has free, less a reserve)
+//     --policy        dom0's policy file (default /etc/xenshm/policy.cfg;
+//                     a missing default file means no dom0 policy)
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "backend/core/daemon.h"
+#include "backend/policy/daemon_policy.h"
+#include "backend/policy/xl_config.h"
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_platform.h"
 
@@ -30,18 +36,37 @@ void RequestStop(int) { stop_requested = 1; }
 
 int main(int argc, char** argv) {
   bool check_only = false;
+  std::string policy_file = "/etc/xenshm/policy.cfg";
+  bool policy_file_given = false;
   xenshm::backend::DaemonOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--check") {
       check_only = true;
+    } else if (arg == "--policy" && i + 1 < argc) {
+      policy_file = argv[++i];
+      policy_file_given = true;
     } else if (arg == "--grant-budget" && i + 1 < argc) {
       options.grant_budget = std::strtoull(argv[++i], nullptr, 10);
     } else {
-      std::fprintf(stderr, "usage: xenshmd [--check] [--grant-budget N]\n");
+      std::fprintf(stderr,
+                   "usage: xenshmd [--check] [--grant-budget N] "
+                   "[--policy FILE]\n");
       return 2;
     }
   }
+  xenshm::policy::Dom0Policy dom0_policy;
+  if (policy_file_given || std::filesystem::exists(policy_file)) {
+    auto read = xenshm::policy::ReadDom0PolicyFile(policy_file);
+    if (!read) Fatal(read.error());
+    dom0_policy = std::move(*read);
+  }
+  xenshm::policy::DaemonPolicy policy(
+      std::move(dom0_policy), [](std::string_view line) {
+        std::fprintf(stderr, "xenshmd: %.*s\n", static_cast<int>(line.size()),
+                     line.data());
+      });
+  options.policy = &policy;
   auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kDom0);
   if (!platform) Fatal(platform.error());
   auto granter = xenshm::OpenKmodRegionGranter();

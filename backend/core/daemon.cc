@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::string_view kDomainsToken = "domains";
 constexpr std::string_view kFrontendToken = "frontend";
+constexpr std::string_view kPolicyToken = "policy";
 
 // Only dom0 may write; `readers` may read.
 std::vector<XsPermission> ReadableBy(const std::set<DomainId>& readers) {
@@ -58,7 +59,8 @@ Daemon::Daemon(Platform& platform, DaemonOptions options)
     : platform_(platform),
       xenstore_(*platform.xenstore),
       granter_(*platform.region_granter),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      policy_(options_.policy != nullptr ? *options_.policy : allow_all_) {}
 
 void Daemon::Log(const std::string& line) {
   if (options_.log) {
@@ -78,6 +80,14 @@ Status Daemon::Start() {
   auto channels = platform_.open_event_channels();
   if (!channels) return channels.error();
   event_channels_ = std::move(*channels);
+  if (std::string root = policy_.WatchedRoot(); !root.empty()) {
+    if (!xenstore_.Read(kNoTransaction, root)) {
+      XENSHM_RETURN_IF_ERROR(xenstore_.Mkdir(kNoTransaction, root));
+    }
+    XENSHM_RETURN_IF_ERROR(xenstore_.SetPermissions(
+        kNoTransaction, root, {{kDom0, XsAccess::kNone}}));
+    XENSHM_RETURN_IF_ERROR(xenstore_.Watch(root, std::string(kPolicyToken)));
+  }
   XENSHM_RETURN_IF_ERROR(
       xenstore_.Watch("@introduceDomain", std::string(kDomainsToken)));
   XENSHM_RETURN_IF_ERROR(
@@ -130,13 +140,66 @@ void Daemon::SetUpDomain(DomainId domain) {
     return;
   }
   domains_.insert(domain);
+  // The policy first: the domain's requests are answered under it.
+  policy_.Refresh(xenstore_, domain);
+  PreCreateRegions(domain);
   ScanDomain(domain);
+}
+
+void Daemon::PreCreateRegions(DomainId domain) {
+  for (const PreCreate& region : policy_.RegionsToPreCreate(domain)) {
+    if (table_.Find(region.name) != nullptr) continue;
+    if (Status made = CreateRegion(region.name, region.size, domain);
+        !made.ok()) {
+      Log("domain " + std::to_string(domain) + ": cannot pre-create '" +
+          region.name + "': " + made.ToString());
+      continue;
+    }
+    table_.Mutable(region.name).pinned_by = domain;
+    PublishRegistry(region.name);
+    Log("region '" + region.name + "' pre-created for domain " +
+        std::to_string(domain));
+  }
+}
+
+Status Daemon::CreateRegion(const std::string& name, uint64_t size,
+                            DomainId creator) {
+  auto id = granter_.Allocate(schema::PagesFor(size));
+  if (!id) {
+    return Status(Code::kNoMemory, "cannot allocate " + std::to_string(size) +
+                                       " bytes for '" + name +
+                                       "': " + id.error().ToString());
+  }
+  table_.Create(name, size, *id);
+  table_.Mutable(name).attributes = policy_.OnRegionCreated(name, creator);
+  table_.Mutable(name).attributes.emplace_back("owner",
+                                               std::to_string(creator));
+  return Status();
+}
+
+void Daemon::DestroyRegion(const std::string& name) {
+  const Region* region = table_.Find(name);
+  if (region == nullptr) return;
+  (void)granter_.Release(region->id);
+  (void)xenstore_.Remove(kNoTransaction, schema::RegistryPath(name));
+  policy_.OnRegionDestroyed(name);
+  table_.Erase(name);
+  Log("region '" + name + "' destroyed");
 }
 
 void Daemon::ForgetDomain(DomainId domain) {
   for (AttachmentKey key : table_.AttachmentsOf(domain)) {
     Detach(key, "domain " + std::to_string(domain) + " is gone");
   }
+  std::vector<std::string> unpinned;
+  for (const auto& [name, region] : table_.regions()) {
+    if (region.pinned_by == domain) unpinned.push_back(name);
+  }
+  for (const std::string& name : unpinned) {
+    table_.Mutable(name).pinned_by.reset();
+    if (table_.Find(name)->peers.empty()) DestroyRegion(name);
+  }
+  policy_.Forget(xenstore_, domain);
   (void)xenstore_.Unwatch(schema::FrontendRoot(domain),
                           std::string(kFrontendToken));
   (void)xenstore_.Remove(kNoTransaction, schema::BackendDomainPath(domain));
@@ -229,32 +292,22 @@ void Daemon::HandleAttachment(AttachmentKey key) {
 }
 
 Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
-  const AllowAllPolicy allow_all;
-  const AccessPolicy& policy =
-      options_.policy != nullptr ? *options_.policy : allow_all;
-  XENSHM_RETURN_IF_ERROR(policy.Check({key.domain, request.name, request.access,
-                                       table_.Find(request.name) == nullptr}));
+  XENSHM_RETURN_IF_ERROR(
+      policy_.Check({key.domain, request.name, request.access,
+                     table_.Find(request.name) == nullptr}));
   bool created = false;
   if (table_.Find(request.name) == nullptr) {
     if (request.mode == schema::AttachMode::kAttachOnly) {
       return Status(Code::kDoesNotExist,
                     "region '" + request.name + "' does not exist");
     }
-    auto id = granter_.Allocate(schema::PagesFor(request.size));
-    if (!id) {
-      return Status(Code::kNoMemory, "cannot allocate " +
-                                         std::to_string(request.size) +
-                                         " bytes for '" + request.name +
-                                         "': " + id.error().ToString());
-    }
-    table_.Create(request.name, request.size, *id);
+    XENSHM_RETURN_IF_ERROR(
+        CreateRegion(request.name, request.size, key.domain));
     created = true;
   }
   const Region& region = *table_.Find(request.name);
   auto destroy_if_created = [&] {
-    if (!created) return;
-    (void)granter_.Release(region.id);
-    table_.Erase(request.name);
+    if (created) DestroyRegion(request.name);
   };
   auto index = table_.CheckJoin(request.name, key);
   if (!index) {
@@ -374,11 +427,8 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
   Log("domain " + std::to_string(key.domain) + " handle " +
       std::to_string(key.handle) + " detached from '" + left->name + "' (" +
       std::string(why) + ")");
-  if (left->region_empty) {
-    (void)granter_.Release(region->id);
-    (void)xenstore_.Remove(kNoTransaction, schema::RegistryPath(left->name));
-    Log("region '" + left->name + "' destroyed (last detach)");
-    table_.Erase(left->name);
+  if (left->region_empty && !region->pinned_by) {
+    DestroyRegion(left->name);
   } else {
     (void)xenstore_.Remove(
         kNoTransaction, schema::RegistryPeerPath(left->name, left->peer.index));
@@ -407,6 +457,9 @@ void Daemon::PublishRegistry(const std::string& name) {
   const std::string path = schema::RegistryPath(name);
   (void)xenstore_.Write(kNoTransaction, path + "/size",
                         std::to_string(region->size));
+  for (const auto& [key, value] : region->attributes) {
+    (void)xenstore_.Write(kNoTransaction, path + "/" + key, value);
+  }
   std::set<DomainId> members;
   for (const auto& [index, peer] : region->peers) {
     members.insert(peer.key.domain);
@@ -432,9 +485,12 @@ Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
   if (ready < 0 && errno != EINTR) return StatusFromErrno(errno, "poll");
   std::set<DomainId> to_scan;
   bool domains_changed = false;
+  bool policy_changed = false;
   while (auto event = xenstore_.TakeWatchEvent()) {
     if (event->token == kDomainsToken) {
       domains_changed = true;
+    } else if (event->token == kPolicyToken) {
+      policy_changed = true;
     } else if (auto location = schema::ParseFrontendPath(event->path)) {
       if (domains_.contains(location->domain)) {
         to_scan.insert(location->domain);
@@ -442,6 +498,12 @@ Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
     }
   }
   if (domains_changed) SyncDomains();
+  if (policy_changed) {
+    for (DomainId domain : domains_) {
+      policy_.Refresh(xenstore_, domain);
+      PreCreateRegions(domain);
+    }
+  }
   for (DomainId domain : to_scan) {
     if (domains_.contains(domain)) ScanDomain(domain);
   }

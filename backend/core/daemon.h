@@ -35,7 +35,7 @@ struct DaemonOptions {
   // Where log lines go; stderr when empty.
   std::function<void(std::string_view)> log;
   // Who may attach what; allow-all when null. Must outlive the Daemon.
-  const AccessPolicy* policy = nullptr;
+  AccessPolicy* policy = nullptr;
   // The most grant entries xenshmd may hold at once, below what dom0's
   // grant table has free; unlimited when absent.
   std::optional<uint64_t> grant_budget;
@@ -71,6 +71,12 @@ class Daemon {
                       schema::Access access, Peer& peer,
                       std::string& directory_refs);
   void Detach(AttachmentKey key, std::string_view why);
+  // Creates the regions `domain`'s policy declares that do not exist yet.
+  void PreCreateRegions(DomainId domain);
+  // Creates a region in the granter and the table; records it with the
+  // policy. REQUIRES: no region named `name`.
+  Status CreateRegion(const std::string& name, uint64_t size, DomainId creator);
+  void DestroyRegion(const std::string& name);
   void PublishFailure(AttachmentKey key, const Status& status);
   void PublishError(AttachmentKey key, const Status& status);
   void PublishRegistry(const std::string& name);
@@ -91,6 +97,8 @@ class Daemon {
   XenStore& xenstore_;
   RegionGranter& granter_;
   DaemonOptions options_;
+  AllowAllPolicy allow_all_;
+  AccessPolicy& policy_;
   RegionTable table_;
   std::unique_ptr<EventChannels> event_channels_;  // control channels
   std::set<DomainId> domains_;

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "backend/core/access_policy.h"
 #include "platform/status.h"
 #include "platform/types.h"
 #include "xenstore-schema/schema.h"
@@ -44,6 +45,10 @@ struct Region {
   uint64_t pages = 0;
   RegionId id = 0;
   std::map<uint32_t, Peer> peers;  // by peer index
+  // A region pre-created by this domain's policy outlives its last detach
+  // until the domain dies.
+  std::optional<DomainId> pinned_by;
+  RegionAttributes attributes;  // from the policy, for the registry
 };
 
 class RegionTable {
@@ -69,6 +74,8 @@ class RegionTable {
   };
   std::optional<Left> Leave(AttachmentKey key);
   void Erase(const std::string& name);
+  // REQUIRES: a region named `name`.
+  Region& Mutable(const std::string& name) { return regions_.at(name); }
 
   std::vector<AttachmentKey> AttachmentsOf(DomainId domain) const;
   const std::map<std::string, Region>& regions() const { return regions_; }

@@ -4,7 +4,7 @@
 
 namespace xenshm::testing {
 
-FakeXenSystem::FakeXenSystem(const backend::AccessPolicy* policy)
+FakeXenSystem::FakeXenSystem(backend::AccessPolicy* policy)
     : hypervisor_(std::make_unique<fake::FakeHypervisor>()) {
   auto platform = hypervisor_->OpenPlatform(kDom0);
   if (!platform) {

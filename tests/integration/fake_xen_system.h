@@ -20,7 +20,7 @@ namespace xenshm::testing {
 class FakeXenSystem {
  public:
   // Starts the daemon with `policy` (allow-all when null).
-  explicit FakeXenSystem(const backend::AccessPolicy* policy = nullptr);
+  explicit FakeXenSystem(backend::AccessPolicy* policy = nullptr);
   ~FakeXenSystem();
 
   fake::FakeHypervisor& hypervisor() { return *hypervisor_; }

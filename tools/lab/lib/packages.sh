@@ -53,7 +53,7 @@ fetch_debs() {
   done <<<"$uris"
   if [ ${#missing[@]} -gt 0 ]; then
     say "downloading ${#missing[@]} Debian packages" >&2
-    (cd "$dir" && apt-get download -q "${missing[@]}" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
+    (cd "$dir" && apt-get download -qq "${missing[@]}" 2>&1 | grep -v "^W: Download is performed unsandboxed" >&2) ||
       true
     for file in "${files[@]}"; do
       [ -s "$file" ] || die "download failed: $(basename "$file")"
