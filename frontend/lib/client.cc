@@ -347,22 +347,31 @@ Result<SignalStatus> Region::TakeStatus() {
 
 Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
   if (!channels_) return Error(Code::kInvalidArgument, "detached");
-  const auto deadline = Clock::now() + timeout;
+  // The clock is read only after a wake-up that brought no news: in a PV
+  // guest clock_gettime may be a real system call, and the common case (a
+  // signal arrives) should cost no more than the raw channel's wait.
+  std::optional<Clock::time_point> deadline;
+  int wait_ms = static_cast<int>(timeout.count());
   while (true) {
     if (channels_->HasNews()) return channels_->TakeStatus();
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - Clock::now());
-    if (left.count() <= 0) {
-      return Error(
-          Code::kTimedOut,
-          "no signal within " + std::to_string(timeout.count()) + " ms");
-    }
     pollfd fd{channels_->fd(), POLLIN, 0};
-    int ready = poll(&fd, 1, static_cast<int>(left.count()));
+    int ready = poll(&fd, 1, wait_ms);
     if (ready < 0 && errno != EINTR) {
       return Error(StatusFromErrno(errno, "poll on event channels"));
     }
     if (ready > 0) XENSHM_RETURN_IF_ERROR(channels_->Process(/*drain=*/false));
+    if (channels_->HasNews()) return channels_->TakeStatus();
+    if (ready == 0) {
+      return Error(
+          Code::kTimedOut,
+          "no signal within " + std::to_string(timeout.count()) + " ms");
+    }
+    // Woken without news (a spurious or control event): count what is left.
+    if (!deadline) deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
+    wait_ms = static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline -
+                                                                 Clock::now())
+               .count()));
   }
 }
 

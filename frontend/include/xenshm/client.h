@@ -81,7 +81,8 @@ class Region {
   // The status now, without blocking; clears signaled_by.
   Result<SignalStatus> TakeStatus();
   // Blocks until a peer signals us or the attached set changes; kTimedOut
-  // after `timeout`.
+  // after `timeout` (up to twice that if woken without news meanwhile: the
+  // clock is read only then, to keep the signal path lean).
   Result<SignalStatus> Wait(std::chrono::milliseconds timeout);
   // Readable when there may be news (poll/epoll); then call TakeStatus.
   int event_fd() const;

@@ -38,13 +38,17 @@ hash_files() {
 hash_text() { sha256sum | cut -c1-16; }
 
 # Takes the machine-wide lab lock on fd 9, waiting up to LAB_LOCK_WAIT seconds.
+# Sets LAB_LOCK_WAITED to the seconds spent waiting.
 take_lab_lock() {
+  local t0=$SECONDS
   mkdir -p "$(dirname "$LAB_LOCK")"
   exec 9>>"$LAB_LOCK"
   if ! flock -n 9; then
     say "another lab run holds $LAB_LOCK; waiting (up to ${LAB_LOCK_WAIT:-1800}s)"
     flock -w "${LAB_LOCK_WAIT:-1800}" 9 || die "timed out waiting for $LAB_LOCK"
+    say "got the lab lock after $((SECONDS - t0))s"
   fi
+  LAB_LOCK_WAITED=$((SECONDS - t0))
 }
 
 require_root() {
