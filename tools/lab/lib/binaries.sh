@@ -13,12 +13,10 @@ build_binaries() {
     return 0
   fi
   cd "$REPO_ROOT" || return 1
+  # One query; with --keep_going it lists the labels that exist.
+  mapfile -t present < <(bazel query --keep_going "set(${labels[*]})" 2>/dev/null)
   for label in "${labels[@]}"; do
-    if bazel query "$label" >/dev/null 2>&1; then
-      present+=("$label")
-    else
-      LAB_SKIPPED_TARGETS+="$label "
-    fi
+    [[ " ${present[*]} " == *" $label "* ]] || LAB_SKIPPED_TARGETS+="$label "
   done
   [ ${#present[@]} -gt 0 ] || return 0
   bazel build "${present[@]}" >"$LAB_CACHE/bazel-build.log" 2>&1 || {
@@ -36,13 +34,23 @@ build_binaries() {
 # headers, when the tree has one, and prints the .ko path (nothing otherwise).
 # Usage: build_kernel_modules KERNEL_VERSION
 build_kernel_modules() {
-  local script=$REPO_ROOT/backend/kmod/build-against-debian-headers.sh out
-  [ -x "$script" ] || [ -f "$script" ] || return 0
+  local script=$REPO_ROOT/backend/kmod/build-against-debian-headers.sh out key
+  [ -f "$script" ] || return 0
+  key=$({
+    echo "$1"
+    find "$REPO_ROOT/backend/kmod" -maxdepth 1 -type f | LC_ALL=C sort |
+      while read -r f; do hash_files "$f"; done
+  } | hash_text)
+  out=$LAB_CACHE/kmod/$key/xenshm.ko
+  if [ -s "$out" ]; then
+    echo "$out"
+    return 0
+  fi
   command -v gcc-12 >/dev/null || {
     say "installing gcc-12 to build backend/kmod" >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-12 make >/dev/null 2>&1
   }
-  out=$(bash "$script" "$1" "$LAB_CACHE/kmod" 2>"$LAB_CACHE/kmod-build.log" | tail -n 1) || {
+  bash "$script" "$1" "$LAB_CACHE/kmod" "$out" 2>"$LAB_CACHE/kmod-build.log" >/dev/null || {
     tail -n 20 "$LAB_CACHE/kmod-build.log" >&2
     die "backend/kmod did not build against kernel $1"
   }
