@@ -480,9 +480,11 @@ void Daemon::WriteBackend(AttachmentKey key, std::string_view node,
 }
 
 Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
-  pollfd fd{xenstore_.watch_fd(), POLLIN, 0};
-  int ready = poll(&fd, 1, static_cast<int>(timeout.count()));
+  pollfd fds[2] = {{xenstore_.watch_fd(), POLLIN, 0},
+                   {event_channels_->fd(), POLLIN, 0}};
+  int ready = poll(fds, 2, static_cast<int>(timeout.count()));
   if (ready < 0 && errno != EINTR) return StatusFromErrno(errno, "poll");
+  HandleControlEvents();
   std::set<DomainId> to_scan;
   bool domains_changed = false;
   bool policy_changed = false;
@@ -508,6 +510,28 @@ Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
     if (domains_.contains(domain)) ScanDomain(domain);
   }
   return Status();
+}
+
+void Daemon::HandleControlEvents() {
+  while (true) {
+    auto pending = event_channels_->TakePending();
+    if (!pending || !*pending) return;
+    const EventPort port = **pending;
+    (void)event_channels_->Unmask(port);
+    // A frontend never notifies its control channel itself: an event there
+    // is gntdev's unmap-notify, sent when the peer unmapped the region (on
+    // detach, or because its process died).
+    std::optional<AttachmentKey> owner;
+    for (const auto& [name, region] : table_.regions()) {
+      for (const auto& [index, peer] : region.peers) {
+        if (peer.control_port == port) owner = peer.key;
+      }
+    }
+    if (!owner) continue;
+    Detach(*owner, "region unmapped (detach or process exit)");
+    WriteBackend(*owner, schema::kNodeState,
+                 schema::StateValue(schema::XenbusState::kClosed));
+  }
 }
 
 void Daemon::Run(std::stop_token stop) {

@@ -92,6 +92,8 @@ class Daemon {
   // Relays `key`'s offers and bind acknowledgements to their targets.
   void RelaySignals(AttachmentKey key);
   void WakePeer(const Peer& peer);
+  // Detaches peers whose unmap-notify fired on their control channel.
+  void HandleControlEvents();
 
   Platform& platform_;
   XenStore& xenstore_;

@@ -89,16 +89,22 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
   region->name_ = request.name;
   region->handle_ = *handle;
   region->writable_ = options.access == schema::Access::kReadWrite;
-  if (Status mapped = MapRegion(*region, *handle); !mapped.ok()) {
+  if (Status read = ReadGeometry(*region, *handle); !read.ok()) {
     (void)region->Detach();
-    return Error(mapped);
+    return Error(read);
   }
+  // Channels first: the mapping's unmap-notify signals xenshmd on the
+  // control channel if this process dies without detaching.
   auto channels = PeerChannels::Open(platform_, *handle, region->peer_index_);
   if (!channels) {
     (void)region->Detach();
     return std::unexpected(channels.error());
   }
   region->channels_ = std::move(*channels);
+  if (Status mapped = MapRegion(*region, *handle); !mapped.ok()) {
+    (void)region->Detach();
+    return Error(mapped);
+  }
   // Tell the backend we are connected (Xen PV convention).
   (void)platform_.xenstore->Write(
       kNoTransaction,
@@ -209,23 +215,34 @@ Result<schema::XenbusState> Client::AwaitBackend(
   return outcome;
 }
 
-Status Client::MapRegion(Region& region, uint32_t handle) {
-  XenStore& xenstore = *platform_.xenstore;
-  const DomainId self = platform_.self;
-  auto read_number = [&](std::string_view node,
-                         uint64_t max) -> Result<uint64_t> {
-    auto raw =
-        xenstore.Read(kNoTransaction, schema::BackendNode(self, handle, node));
-    if (!raw) return std::unexpected(raw.error());
-    return schema::ParseDecimal(*raw, max, node);
-  };
-  auto size = read_number(schema::kNodeSize, schema::kMaxRegionBytes);
-  auto index = read_number(schema::kNodePeerIndex, schema::kMaxPeers - 1);
+Result<uint64_t> Client::ReadBackendNumber(uint32_t handle,
+                                           std::string_view node,
+                                           uint64_t max) {
+  auto raw = platform_.xenstore->Read(
+      kNoTransaction, schema::BackendNode(platform_.self, handle, node));
+  if (!raw) return std::unexpected(raw.error());
+  return schema::ParseDecimal(*raw, max, node);
+}
+
+Status Client::ReadGeometry(Region& region, uint32_t handle) {
+  auto size =
+      ReadBackendNumber(handle, schema::kNodeSize, schema::kMaxRegionBytes);
+  auto index =
+      ReadBackendNumber(handle, schema::kNodePeerIndex, schema::kMaxPeers - 1);
   if (!size) return size.error();
   if (!index) return index.error();
   region.size_ = *size;
   region.peer_index_ = static_cast<uint32_t>(*index);
-  const uint64_t pages = schema::PagesFor(*size);
+  return Status();
+}
+
+Status Client::MapRegion(Region& region, uint32_t handle) {
+  XenStore& xenstore = *platform_.xenstore;
+  const DomainId self = platform_.self;
+  auto read_number = [&](std::string_view node, uint64_t max) {
+    return ReadBackendNumber(handle, node, max);
+  };
+  const uint64_t pages = schema::PagesFor(region.size_);
 
   if (self == kDom0) {
     if (!platform_.region_granter) {
@@ -260,7 +277,10 @@ Status Client::MapRegion(Region& region, uint32_t handle) {
     if (!listed) return listed.error();
     refs = std::move(*listed);
   }
-  auto mapping = platform_.grant_mapper->Map(kDom0, refs, region.writable_);
+  UnmapNotify notify;
+  notify.port = region.channels_->control_port();
+  auto mapping =
+      platform_.grant_mapper->Map(kDom0, refs, region.writable_, notify);
   if (!mapping) return mapping.error();
   region.data_ = (*mapping)->data();
   region.grant_mapping_ = std::move(*mapping);
@@ -277,10 +297,11 @@ Region::~Region() { (void)Detach(); }
 Status Region::Detach() {
   if (detached_) return Status();
   detached_ = true;
-  channels_.reset();
-  // Unmap first, so the backend's revoke finds no mapping and frees at once.
+  // Unmap first, so the backend's revoke finds no mapping and frees at once;
+  // the unmap-notify it sends on the control channel starts the detach.
   grant_mapping_.reset();
   region_mapping_.reset();
+  channels_.reset();
   data_ = nullptr;
   XenStore& xenstore = *client_->platform_.xenstore;
   const DomainId self = client_->platform_.self;

@@ -38,6 +38,8 @@ class PeerChannels {
   ~PeerChannels();
 
   int fd() const { return channels_->fd(); }
+  // Our end of the control channel to xenshmd.
+  EventPort control_port() const { return control_port_; }
   // Handles pending events and membership changes without blocking: all of
   // them, or (drain=false) just the next one, which saves a system call on
   // the signal fast path (a PV guest's system calls go through Xen).

@@ -7,6 +7,8 @@
 
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
+#include "xenstore-schema/attach_request.h"
+#include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm::testing {
@@ -191,6 +193,64 @@ TEST(Attach, HundredsOfCyclesLeakNothing) {
     GranterCounts counts = system.counts();
     return counts.regions == 0 && counts.grants == 0 && counts.pages == 0;
   }));
+}
+
+// A process that dies holding a mapping never writes Closing; gntdev's
+// unmap-notify on the control channel is how xenshmd learns of it. This
+// "process" speaks the protocol raw and then just drops its mapping.
+TEST(Attach, ProcessDeathDetachesThroughUnmapNotify) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  ASSERT_TRUE(a);
+  Platform& raw = system.OpenProcess(kGuestB);
+  XenStore& xs = *raw.xenstore;
+  ASSERT_TRUE(Eventually(
+      [&] { return xs.Read(kNoTransaction, schema::FrontendRoot(kGuestB)); }));
+  schema::AttachRequest request{"moo", kPageSize,
+                                schema::AttachMode::kAttachOnly,
+                                schema::Access::kReadWrite};
+  ASSERT_TRUE(
+      schema::WriteAttachRequest(xs, kNoTransaction, kGuestB, 0, request).ok());
+  ASSERT_TRUE(xs.Write(kNoTransaction,
+                       schema::FrontendNode(kGuestB, 0, schema::kNodeState),
+                       "3")
+                  .ok());
+  auto backend = [&](std::string_view node) {
+    return xs.Read(kNoTransaction, schema::BackendNode(kGuestB, 0, node))
+        .value_or("");
+  };
+  ASSERT_TRUE(Eventually([&] { return backend(schema::kNodeState) == "4"; }));
+  auto channels = raw.open_event_channels();
+  ASSERT_TRUE(channels);
+  auto control = (*channels)->BindInterdomain(
+      kDom0, *schema::ParsePort(backend(schema::kNodeEventChannel)));
+  ASSERT_TRUE(control);
+  auto directory_refs =
+      schema::ParseRefList(backend(schema::kNodeGrantDirectory), 1);
+  ASSERT_TRUE(directory_refs);
+  std::vector<GrantRef> refs;
+  {
+    auto directory = raw.grant_mapper->Map(kDom0, *directory_refs, false);
+    ASSERT_TRUE(directory);
+    refs = *schema::ReadGrantDirectory(
+        std::span(static_cast<const std::byte*>((*directory)->data()),
+                  (*directory)->size()),
+        1);
+  }
+  UnmapNotify notify;
+  notify.port = *control;
+  auto mapping = raw.grant_mapper->Map(kDom0, refs, true, notify);
+  ASSERT_TRUE(mapping);
+  auto peers = (*a)->Peers();
+  ASSERT_TRUE(peers);
+  ASSERT_EQ(peers->size(), 2u);
+
+  mapping->reset();  // the process dies: the kernel unmaps and notifies
+  ASSERT_TRUE(Eventually([&] {
+    auto now = (*a)->Peers();
+    return now && now->size() == 1;
+  }));
+  EXPECT_EQ(backend(schema::kNodeState), "6");
 }
 
 TEST(Attach, DomainDeathDetachesItsPeers) {

@@ -129,6 +129,11 @@ class Client {
   Result<schema::XenbusState> AwaitBackend(uint32_t handle,
                                            std::chrono::milliseconds timeout,
                                            bool closed_only = false);
+  Result<uint64_t> ReadBackendNumber(uint32_t handle, std::string_view node,
+                                     uint64_t max);
+  // Reads the region's real size and our peer index.
+  Status ReadGeometry(Region& region, uint32_t handle);
+  // REQUIRES: ReadGeometry and the channels are done.
   Status MapRegion(Region& region, uint32_t handle);
   void WithdrawRequest(uint32_t handle);
 
