@@ -109,7 +109,7 @@ std::optional<bool> RunSignalAction(Region& region, std::string_view action,
     if (!count) return false;
     auto deadline = Clock::now() + milliseconds(ms.value_or(30000));
     while (true) {
-      auto status = region.TakeStatus();
+      auto status = region.PeekStatus();  // keep early signals for later
       auto reachable = region.ReachablePeers();
       if (status && reachable) {
         PeerSet others = status->attached & ~PeerBit(region.peer_index());

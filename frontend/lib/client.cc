@@ -366,6 +366,12 @@ Result<SignalStatus> Region::TakeStatus() {
   return channels_->TakeStatus();
 }
 
+Result<SignalStatus> Region::PeekStatus() {
+  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  XENSHM_RETURN_IF_ERROR(channels_->Process());
+  return channels_->PeekStatus();
+}
+
 Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
   if (!channels_) return Error(Code::kInvalidArgument, "detached");
   // The clock is read only after a wake-up that brought no news: in a PV

@@ -1,5 +1,8 @@
 #include "frontend/lib/peer_channels.h"
 
+#include <poll.h>
+
+#include <chrono>
 #include <string>
 
 #include "xenstore-schema/schema.h"
@@ -123,47 +126,85 @@ Status PeerChannels::Refresh() {
       channel.sendable = true;
       channel.awaiting_spurious = true;
       peers_[index] = channel;
+      AbsorbSpuriousEvent(index);
     }
   }
   return Status();
 }
 
+void PeerChannels::AbsorbSpuriousEvent(uint32_t index) {
+  // Xen raises the event while binding, so it is due at once; waiting for it
+  // here (bounded) means the peer learns it may send even if our caller
+  // does not call into the library again for a while.
+  const auto deadline = std::chrono::steady_clock::now() + kSpuriousWait;
+  while (peers_[index].awaiting_spurious) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd fd{channels_->fd(), POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
+    auto pending = channels_->TakePending();
+    if (!pending || !*pending) continue;
+    HandleEvent(**pending);
+  }
+  if (peers_[index].awaiting_spurious) {
+    // Never came: acknowledge anyway, or the peer could never signal us.
+    Acknowledge(index);
+  }
+}
+
+void PeerChannels::Acknowledge(uint32_t index) {
+  peers_[index].awaiting_spurious = false;
+  (void)platform_.xenstore->Write(
+      kNoTransaction,
+      schema::FrontendListEntry(platform_.self, handle_, schema::kNodeBound,
+                                index),
+      "1");
+}
+
+void PeerChannels::HandleEvent(EventPort port) {
+  if (port == control_port_) {
+    refresh_needed_ = true;
+  } else {
+    for (auto& [index, channel] : peers_) {
+      if (channel.local_port != port) continue;
+      if (channel.awaiting_spurious) {
+        Acknowledge(index);
+      } else {
+        signaled_by_ |= PeerBit(index);
+      }
+      break;
+    }
+  }
+  (void)channels_->Unmask(port);
+}
+
 Status PeerChannels::Process(bool drain) {
-  bool refresh = false;
   for (bool first = true; first || drain; first = false) {
     auto pending = channels_->TakePending();
     if (!pending) return pending.error();
     if (!*pending) break;
-    const EventPort port = **pending;
-    if (port == control_port_) {
-      refresh = true;
-    } else {
-      for (auto& [index, channel] : peers_) {
-        if (channel.local_port != port) continue;
-        if (channel.awaiting_spurious) {
-          channel.awaiting_spurious = false;
-          (void)platform_.xenstore->Write(
-              kNoTransaction,
-              schema::FrontendListEntry(platform_.self, handle_,
-                                        schema::kNodeBound, index),
-              "1");
-        } else {
-          signaled_by_ |= PeerBit(index);
-        }
-        break;
-      }
-    }
-    (void)channels_->Unmask(port);
+    HandleEvent(**pending);
   }
-  if (refresh) return Refresh();
+  // Refresh can bind, and binding can bring control events: loop (bounded).
+  for (int round = 0; refresh_needed_ && round < 4; ++round) {
+    refresh_needed_ = false;
+    XENSHM_RETURN_IF_ERROR(Refresh());
+  }
   return Status();
 }
 
-SignalStatus PeerChannels::TakeStatus() {
+SignalStatus PeerChannels::PeekStatus() const {
   SignalStatus status;
   status.signaled_by = signaled_by_;
-  for (const auto& [index, domain] : members_)
+  for (const auto& [index, domain] : members_) {
     status.attached |= PeerBit(index);
+  }
+  return status;
+}
+
+SignalStatus PeerChannels::TakeStatus() {
+  SignalStatus status = PeekStatus();
   signaled_by_ = 0;
   attached_changed_ = false;
   return status;

@@ -18,6 +18,7 @@
 #ifndef XENSHM_FRONTEND_LIB_PEER_CHANNELS_H_
 #define XENSHM_FRONTEND_LIB_PEER_CHANNELS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -46,6 +47,7 @@ class PeerChannels {
   Status Process(bool drain = true);
   // The accumulated status; clears signaled_by.
   SignalStatus TakeStatus();
+  SignalStatus PeekStatus() const;
   // True when TakeStatus would report something new.
   bool HasNews() const { return signaled_by_ != 0 || attached_changed_; }
   Result<SignalReport> Signal(PeerSet targets);
@@ -68,6 +70,13 @@ class PeerChannels {
         my_index_(my_index),
         channels_(std::move(channels)) {}
   Status Refresh();
+  // Waits (bounded) for the event binding raised on peer `index`'s new port,
+  // then acknowledges the binding.
+  void AbsorbSpuriousEvent(uint32_t index);
+  void Acknowledge(uint32_t index);
+  // One pending event: a signal, a binding's spurious event, or xenshmd's
+  // control event (which only marks a refresh as needed).
+  void HandleEvent(EventPort port);
   void Drop(uint32_t index);
   std::string BackendMember(uint32_t index, std::string_view node) const;
 
@@ -80,6 +89,8 @@ class PeerChannels {
   std::map<uint32_t, Channel> peers_;     // channels by peer index
   PeerSet signaled_by_ = 0;
   bool attached_changed_ = true;  // the first status reports the members
+  bool refresh_needed_ = false;
+  static constexpr std::chrono::milliseconds kSpuriousWait{2000};
 };
 
 }  // namespace xenshm

@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   auto deadline = Clock::now() + milliseconds(60000);
   while (other == 0) {
     if (Clock::now() > deadline) return Fail("no peer came");
-    auto status = (*region)->TakeStatus();
+    auto status = (*region)->PeekStatus();
     auto reachable = (*region)->ReachablePeers();
     if (status && reachable) {
       xenshm::PeerSet others =

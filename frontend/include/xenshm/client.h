@@ -80,6 +80,9 @@ class Region {
   Result<SignalReport> SignalDomain(DomainId domain);
   // The status now, without blocking; clears signaled_by.
   Result<SignalStatus> TakeStatus();
+  // The same without clearing anything (for loops that wait for peers and
+  // must not swallow a signal meant for later).
+  Result<SignalStatus> PeekStatus();
   // Blocks until a peer signals us or the attached set changes; kTimedOut
   // after `timeout` (up to twice that if woken without news meanwhile: the
   // clock is read only then, to keep the signal path lean).
