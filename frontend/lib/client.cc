@@ -374,31 +374,36 @@ Result<SignalStatus> Region::PeekStatus() {
 
 Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
   if (!channels_) return Error(Code::kInvalidArgument, "detached");
-  // The clock is read only after a wake-up that brought no news: in a PV
-  // guest clock_gettime may be a real system call, and the common case (a
-  // signal arrives) should cost no more than the raw channel's wait.
+  // Shaped like a raw event-channel loop (read, else poll): the clock is read
+  // only after a wake-up that brought no news, since in a PV guest
+  // clock_gettime may be a real system call.
   std::optional<Clock::time_point> deadline;
   int wait_ms = static_cast<int>(timeout.count());
+  bool woke = false;
   while (true) {
     if (channels_->HasNews()) return channels_->TakeStatus();
+    XENSHM_RETURN_IF_ERROR(channels_->Process(/*drain=*/false));
+    if (channels_->HasNews()) return channels_->TakeStatus();
+    if (woke) {
+      // Woken without news (a spurious or control event): count what is left.
+      if (!deadline)
+        deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
+      wait_ms = static_cast<int>(std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline -
+                                                                   Clock::now())
+                 .count()));
+    }
     pollfd fd{channels_->fd(), POLLIN, 0};
     int ready = poll(&fd, 1, wait_ms);
     if (ready < 0 && errno != EINTR) {
       return Error(StatusFromErrno(errno, "poll on event channels"));
     }
-    if (ready > 0) XENSHM_RETURN_IF_ERROR(channels_->Process(/*drain=*/false));
-    if (channels_->HasNews()) return channels_->TakeStatus();
     if (ready == 0) {
       return Error(
           Code::kTimedOut,
           "no signal within " + std::to_string(timeout.count()) + " ms");
     }
-    // Woken without news (a spurious or control event): count what is left.
-    if (!deadline) deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
-    wait_ms = static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline -
-                                                                 Clock::now())
-               .count()));
+    woke = true;
   }
 }
 
