@@ -71,8 +71,9 @@ ldconfig libc-bin
 EOF
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing host tools: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null ||
+  local apt=(apt-get install -y -q --no-install-recommends)
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" "${missing[@]}" >/dev/null ||
     { apt-get update -q >/dev/null &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } ||
+      DEBIAN_FRONTEND=noninteractive "${apt[@]}" "${missing[@]}" >/dev/null; } ||
     die "could not install ${missing[*]}"
 }

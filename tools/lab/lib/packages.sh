@@ -53,10 +53,17 @@ fetch_debs() {
   done <<<"$uris"
   if [ ${#missing[@]} -gt 0 ]; then
     say "downloading ${#missing[@]} Debian packages" >&2
+    # Stale package lists name versions the mirror no longer has: update once.
     (cd "$dir" && apt-get download -qq "${missing[@]}" 2>&1 | grep -v "^W: Download is performed unsandboxed" >&2) ||
       true
     for file in "${files[@]}"; do
-      [ -s "$file" ] || die "download failed: $(basename "$file")"
+      [ -s "$file" ] && continue
+      [ -z "${LAB_FETCH_RETRIED:-}" ] || die "download failed: $(basename "$file")"
+      LAB_FETCH_RETRIED=1
+      say "a download failed; running apt-get update and trying again" >&2
+      apt-get update -q >/dev/null 2>&1
+      fetch_debs "$@"
+      return
     done
   fi
   printf '%s\n' "${files[@]}"
