@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "frontend/cli/cli_number.h"
+
 namespace xenshm::cli {
 namespace {
 
@@ -19,16 +21,6 @@ void Say(const std::string& line) {
   std::fflush(stdout);
 }
 
-std::optional<uint64_t> Number(std::string_view text) {
-  uint64_t value = 0;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 // "all", or a comma list of dom:D / peer:I, as a peer set.
 std::optional<PeerSet> ParsePeers(Region& region, std::string_view spec) {
   if (spec == "all") return kAllPeers;
@@ -38,22 +30,16 @@ std::optional<PeerSet> ParsePeers(Region& region, std::string_view spec) {
     size_t comma = spec.find(',');
     std::string_view item = spec.substr(0, comma);
     if (item.starts_with("peer:")) {
-      auto index = Number(item.substr(5));
+      auto index = CliNumber(item.substr(5));
       if (!index || *index >= 64) return std::nullopt;
       set |= PeerBit(static_cast<uint32_t>(*index));
     } else if (item.starts_with("dom:")) {
-      auto domain = Number(item.substr(4));
+      auto domain = CliNumber(item.substr(4));
       if (!domain) return std::nullopt;
-      bool found = false;
+      // A domain with no peer attached adds nothing to the set.
       for (const PeerInfo& peer : peers.value_or(std::vector<PeerInfo>{})) {
-        if (peer.domain == *domain) {
-          set |= PeerBit(peer.index);
-          found = true;
-        }
+        if (peer.domain == *domain) set |= PeerBit(peer.index);
       }
-      // A domain with no peer still names "someone": keep the set non-empty
-      // only when found, and let the caller see an empty set otherwise.
-      (void)found;
     } else {
       return std::nullopt;
     }
@@ -91,7 +77,7 @@ std::pair<std::string_view, std::optional<uint64_t>> SpecAndMs(
     std::string_view value) {
   size_t colon = value.rfind(':');
   if (colon == std::string_view::npos) return {value, std::nullopt};
-  auto ms = Number(value.substr(colon + 1));
+  auto ms = CliNumber(value.substr(colon + 1));
   if (!ms) return {value, std::nullopt};
   return {value.substr(0, colon), ms};
 }
@@ -100,12 +86,11 @@ std::pair<std::string_view, std::optional<uint64_t>> SpecAndMs(
 
 std::optional<bool> RunSignalAction(Region& region, std::string_view action,
                                     SignalReport& last_report) {
-  const std::string me = "dom-peer" + std::to_string(region.peer_index());
   if (auto value = After(action, "settle=")) {
     // settle=N[:MS]: wait until N peers (me included) are attached and every
     // other one is reachable.
     auto [count_text, ms] = SpecAndMs(*value);
-    auto count = Number(count_text);
+    auto count = CliNumber(count_text);
     if (!count) return false;
     auto deadline = Clock::now() + milliseconds(ms.value_or(30000));
     while (true) {
@@ -184,7 +169,7 @@ std::optional<bool> RunSignalAction(Region& region, std::string_view action,
     return false;
   }
   if (auto value = After(action, "expect-quiet=")) {
-    auto ms = Number(*value);
+    auto ms = CliNumber(*value);
     if (!ms) return false;
     auto deadline = Clock::now() + milliseconds(*ms);
     PeerSet seen = 0;
@@ -220,7 +205,6 @@ std::optional<bool> RunSignalAction(Region& region, std::string_view action,
     Say("FAIL left-" + std::string(spec) + ": still attached");
     return false;
   }
-  (void)me;
   return std::nullopt;
 }
 

@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "frontend/cli/cli_number.h"
 #include "frontend/cli/page_pattern.h"
 #include "frontend/cli/platform_opener.h"
 #include "frontend/cli/signal_actions.h"
@@ -46,16 +47,6 @@ void Usage() {
                "usage: xenshm attach NAME [--size BYTES] [--ro] [--existing] "
                "[--handle N] [--timeout-ms MS] [fill=SEED] [check=SEED] "
                "[await=SEED[:MS]] [sleep=MS] [peers] [write-probe]\n");
-}
-
-std::optional<uint64_t> Number(std::string_view text) {
-  uint64_t value = 0;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 void Say(const std::string& line) {
@@ -74,7 +65,7 @@ bool RunAction(Region& region, std::string_view action) {
     return action.substr(key.size());
   };
   if (auto seed = value_of("fill=")) {
-    auto number = Number(*seed);
+    auto number = CliNumber(*seed);
     if (!number) return false;
     FillPattern(region.data(), region.size(), *number);
     Say("filled " + label + " with pattern " + std::string(*seed) + " (" +
@@ -82,7 +73,7 @@ bool RunAction(Region& region, std::string_view action) {
     return true;
   }
   if (auto seed = value_of("check=")) {
-    auto number = Number(*seed);
+    auto number = CliNumber(*seed);
     if (!number) return false;
     auto mismatch = FindPatternMismatch(region.data(), region.size(), *number);
     if (mismatch) {
@@ -96,10 +87,10 @@ bool RunAction(Region& region, std::string_view action) {
   }
   if (auto spec = value_of("await=")) {
     size_t colon = spec->find(':');
-    auto number = Number(spec->substr(0, colon));
+    auto number = CliNumber(spec->substr(0, colon));
     auto wait_ms = colon == std::string_view::npos
                        ? std::optional<uint64_t>(30000)
-                       : Number(spec->substr(colon + 1));
+                       : CliNumber(spec->substr(colon + 1));
     if (!number || !wait_ms) return false;
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(*wait_ms);
@@ -116,7 +107,7 @@ bool RunAction(Region& region, std::string_view action) {
     return true;
   }
   if (auto ms = value_of("sleep=")) {
-    auto number = Number(*ms);
+    auto number = CliNumber(*ms);
     if (!number) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(*number));
     return true;
@@ -172,7 +163,7 @@ int Attach(int argc, char** argv) {
   for (int i = 3; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto next_number = [&]() -> std::optional<uint64_t> {
-      return i + 1 < argc ? Number(argv[++i]) : std::nullopt;
+      return i + 1 < argc ? CliNumber(argv[++i]) : std::nullopt;
     };
     if (arg == "--size") {
       auto n = next_number();

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "frontend/lib/peer_channels.h"
@@ -32,18 +33,17 @@ Status ReadStatusNodes(XenStore& xenstore, DomainId domain, uint32_t handle) {
                 message ? *message : std::string());
 }
 
-// Polls (watch-driven, re-reading at least every 100 ms) until `path` exists.
-bool WaitForNode(XenStore& xenstore, const std::string& path,
-                 std::chrono::milliseconds timeout) {
+// Watches `path` and calls `done` after every change (and at least every
+// 100 ms: watch events can coalesce) until it returns true or `timeout`
+// passes. Returns whether `done` said true.
+bool WatchUntil(XenStore& xenstore, const std::string& path,
+                std::chrono::milliseconds timeout,
+                const std::function<bool()>& done) {
   const auto deadline = Clock::now() + timeout;
-  const std::string token = "xenshm-wait";
+  const std::string token = "xenshm-wait:" + path;
   bool watching = xenstore.Watch(path, token).ok();
-  bool found = false;
-  while (true) {
-    if (xenstore.Read(kNoTransaction, path)) {
-      found = true;
-      break;
-    }
+  bool finished = false;
+  while (!(finished = done())) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - Clock::now());
     if (left.count() <= 0) break;
@@ -53,7 +53,7 @@ bool WaitForNode(XenStore& xenstore, const std::string& path,
     }
   }
   if (watching) (void)xenstore.Unwatch(path, token);
-  return found;
+  return finished;
 }
 
 }  // namespace
@@ -118,7 +118,10 @@ Result<uint32_t> Client::SubmitRequest(const schema::AttachRequest& request,
   XenStore& xenstore = *platform_.xenstore;
   const DomainId self = platform_.self;
   // A domain that just started may be ahead of xenshmd's set-up.
-  if (!WaitForNode(xenstore, schema::FrontendRoot(self), options.timeout)) {
+  const std::string root = schema::FrontendRoot(self);
+  if (!WatchUntil(xenstore, root, options.timeout, [&] {
+        return xenstore.Read(kNoTransaction, root).has_value();
+      })) {
     return Error(Code::kBackendUnavailable,
                  "no " + schema::FrontendRoot(self) + " after " +
                      std::to_string(options.timeout.count()) +
@@ -185,34 +188,24 @@ Result<schema::XenbusState> Client::AwaitBackend(
   XenStore& xenstore = *platform_.xenstore;
   const std::string state_path =
       schema::BackendNode(platform_.self, handle, schema::kNodeState);
-  const std::string token = "xenshm-attach-" + std::to_string(handle);
-  Status watched = xenstore.Watch(state_path, token);
-  if (!watched.ok()) return Error(watched);
-  const auto deadline = Clock::now() + timeout;
-  Result<schema::XenbusState> outcome = Error(
-      Code::kBackendUnavailable, "xenshmd did not answer within " +
-                                     std::to_string(timeout.count()) + " ms");
-  while (true) {
-    if (auto raw = xenstore.Read(kNoTransaction, state_path)) {
-      auto state = schema::ParseState(*raw);
-      if (state &&
-          ((*state == schema::XenbusState::kConnected && !closed_only) ||
-           *state == schema::XenbusState::kClosed)) {
-        outcome = *state;
-        break;
-      }
+  std::optional<schema::XenbusState> reached;
+  WatchUntil(xenstore, state_path, timeout, [&] {
+    auto raw = xenstore.Read(kNoTransaction, state_path);
+    auto state =
+        raw ? schema::ParseState(*raw)
+            : Result<schema::XenbusState>(Error(Code::kNotFound, "no state"));
+    if (state && ((*state == schema::XenbusState::kConnected && !closed_only) ||
+                  *state == schema::XenbusState::kClosed)) {
+      reached = *state;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - Clock::now());
-    if (left.count() <= 0) break;
-    // Re-read at least every 100 ms: watch events can coalesce.
-    pollfd fd{xenstore.watch_fd(), POLLIN, 0};
-    poll(&fd, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
-    while (xenstore.TakeWatchEvent()) {
-    }
+    return reached.has_value();
+  });
+  if (!reached) {
+    return Error(Code::kBackendUnavailable,
+                 "xenshmd did not answer within " +
+                     std::to_string(timeout.count()) + " ms");
   }
-  (void)xenstore.Unwatch(state_path, token);
-  return outcome;
+  return *reached;
 }
 
 Result<uint64_t> Client::ReadBackendNumber(uint32_t handle,
