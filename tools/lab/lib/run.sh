@@ -86,7 +86,6 @@ boot_and_watch() {
   kill "$tailpid" 2>/dev/null
   exec {tailfd}<&-
   RUN_TOTAL=$((SECONDS - start))
-  rm -f "$rundir/dom0.img"
 
   local why=
   if [ -n "$stuck" ]; then
