@@ -7,24 +7,10 @@
 #include <string>
 #include <utility>
 
+#include "tests/fake_hypervisor/wake_fd.h"
+
 namespace xenshm::fake {
-namespace {
-
-void SignalFd(int fd) {
-  uint64_t one = 1;
-  if (write(fd, &one, sizeof(one)) < 0) {
-    // Cannot overflow: one write per empty->non-empty edge.
-  }
-}
-
-void DrainFd(int fd) {
-  uint64_t count;
-  if (read(fd, &count, sizeof(count)) < 0) {
-    // EAGAIN: already drained.
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // One fake process's /dev/xen/evtchn.
 class EventChannelHandle : public EventChannels {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "tests/fake_hypervisor/wake_fd.h"
+
 namespace xenshm::fake {
 namespace {
 
@@ -97,20 +99,6 @@ Result<std::string> Canonical(DomainId who, const std::string& path,
     return std::unexpected(Invalid("malformed path " + path));
   }
   return abs;
-}
-
-void SignalFd(int fd) {
-  uint64_t one = 1;
-  if (write(fd, &one, sizeof(one)) < 0) {
-    // The counter cannot overflow at one write per empty->non-empty edge.
-  }
-}
-
-void DrainFd(int fd) {
-  uint64_t count;
-  if (read(fd, &count, sizeof(count)) < 0) {
-    // EAGAIN: already drained.
-  }
 }
 
 }  // namespace
