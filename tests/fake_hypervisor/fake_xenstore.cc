@@ -241,6 +241,18 @@ XenStoreCore::Node* XenStoreCore::Find(View& v, const std::string& path) {
   return it == v.nodes->end() ? nullptr : &it->second;
 }
 
+Result<XenStoreCore::Node*> XenStoreCore::FindReadable(
+    View& v, DomainId who, const std::string& path) {
+  Node* node = Find(v, path);
+  if (node == nullptr) {
+    return std::unexpected(Missing(v, who, path, XsAccess::kRead));
+  }
+  if (!Allowed(who, node->perms, XsAccess::kRead)) {
+    return std::unexpected(NoPermission(who, path));
+  }
+  return node;
+}
+
 void XenStoreCore::MarkModified(View& v, const std::string& path) {
   if (v.txn) {
     v.txn->modified.insert(path);
@@ -366,13 +378,9 @@ Result<std::string> XenStoreCore::Read(uint64_t conn, XsTransaction t,
   if (!abs) return std::unexpected(abs.error());
   auto v = ViewFor(**c, t);
   if (!v) return std::unexpected(v.error());
-  Node* node = Find(*v, *abs);
-  if (node == nullptr) {
-    return std::unexpected(Missing(*v, who, *abs, XsAccess::kRead));
-  }
-  if (!Allowed(who, node->perms, XsAccess::kRead)) {
-    return std::unexpected(NoPermission(who, *abs));
-  }
+  auto found = FindReadable(*v, who, *abs);
+  if (!found) return std::unexpected(found.error());
+  Node* node = *found;
   return node->value;
 }
 
@@ -461,13 +469,9 @@ Result<std::vector<std::string>> XenStoreCore::List(uint64_t conn,
   if (!abs) return std::unexpected(abs.error());
   auto v = ViewFor(**c, t);
   if (!v) return std::unexpected(v.error());
-  Node* node = Find(*v, *abs);
-  if (node == nullptr) {
-    return std::unexpected(Missing(*v, who, *abs, XsAccess::kRead));
-  }
-  if (!Allowed(who, node->perms, XsAccess::kRead)) {
-    return std::unexpected(NoPermission(who, *abs));
-  }
+  auto found = FindReadable(*v, who, *abs);
+  if (!found) return std::unexpected(found.error());
+  Node* node = *found;
   return std::vector<std::string>(node->children.begin(), node->children.end());
 }
 
@@ -488,13 +492,9 @@ Result<std::vector<XsPermission>> XenStoreCore::GetPermissions(
   }
   auto v = ViewFor(**c, t);
   if (!v) return std::unexpected(v.error());
-  Node* node = Find(*v, *abs);
-  if (node == nullptr) {
-    return std::unexpected(Missing(*v, who, *abs, XsAccess::kRead));
-  }
-  if (!Allowed(who, node->perms, XsAccess::kRead)) {
-    return std::unexpected(NoPermission(who, *abs));
-  }
+  auto found = FindReadable(*v, who, *abs);
+  if (!found) return std::unexpected(found.error());
+  Node* node = *found;
   return node->perms;
 }
 

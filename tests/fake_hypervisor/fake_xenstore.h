@@ -173,6 +173,9 @@ class XenStoreCore : public std::enable_shared_from_this<XenStoreCore> {
   Result<Connection*> LiveConnection(uint64_t conn, const char* what);
   Result<View> ViewFor(Connection& c, XsTransaction t);
   Node* Find(View& v, const std::string& path);
+  // The node at `path` if `who` may read it; kNotFound/kNoPermission as
+  // xenstored answers otherwise.
+  Result<Node*> FindReadable(View& v, DomainId who, const std::string& path);
   void MarkModified(View& v, const std::string& path);
   Status Missing(View& v, DomainId who, const std::string& path, XsAccess need);
   Status DoWrite(View& v, DomainId who, const std::string& path,
