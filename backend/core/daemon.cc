@@ -26,17 +26,6 @@ std::vector<XsPermission> ReadableBy(const std::set<DomainId>& readers) {
   return perms;
 }
 
-// Applies `perms` to `path` and everything below it.
-void SetPermissionsRecursively(XenStore& xenstore, const std::string& path,
-                               const std::vector<XsPermission>& perms) {
-  (void)xenstore.SetPermissions(kNoTransaction, path, perms);
-  auto children = xenstore.List(kNoTransaction, path);
-  if (!children) return;
-  for (const auto& child : *children) {
-    SetPermissionsRecursively(xenstore, path + "/" + child, perms);
-  }
-}
-
 }  // namespace
 
 Status Daemon::RetryOnAgain(const std::function<Status(XsTransaction)>& body) {
@@ -454,20 +443,47 @@ void Daemon::PublishError(AttachmentKey key, const Status& status) {
 void Daemon::PublishRegistry(const std::string& name) {
   const Region* region = table_.Find(name);
   if (region == nullptr) return;
+  // Only what changed is written: every xenstore request is a round trip
+  // through xenstored, and this runs before an attach is answered.
+  RegistryView& view = table_.Mutable(name).registry;
   const std::string path = schema::RegistryPath(name);
-  (void)xenstore_.Write(kNoTransaction, path + "/size",
-                        std::to_string(region->size));
-  for (const auto& [key, value] : region->attributes) {
-    (void)xenstore_.Write(kNoTransaction, path + "/" + key, value);
+  std::vector<std::string> nodes = {path, path + "/size"};
+  if (!view.written) {
+    (void)xenstore_.Write(kNoTransaction, path + "/size",
+                          std::to_string(region->size));
   }
+  for (const auto& [key, value] : region->attributes) {
+    nodes.push_back(path + "/" + key);
+    if (!view.written) {
+      (void)xenstore_.Write(kNoTransaction, path + "/" + key, value);
+    }
+  }
+  view.written = true;
+  nodes.push_back(path + "/" + std::string(schema::kNodePeers));
   std::set<DomainId> members;
+  std::map<uint32_t, std::string> peers;
   for (const auto& [index, peer] : region->peers) {
     members.insert(peer.key.domain);
-    (void)xenstore_.Write(kNoTransaction, schema::RegistryPeerPath(name, index),
-                          std::to_string(peer.key.domain) + "/" +
-                              std::to_string(peer.key.handle));
+    peers[index] =
+        std::to_string(peer.key.domain) + "/" + std::to_string(peer.key.handle);
+    nodes.push_back(schema::RegistryPeerPath(name, index));
+    auto known = view.peers.find(index);
+    if (known == view.peers.end() || known->second != peers[index]) {
+      (void)xenstore_.Write(
+          kNoTransaction, schema::RegistryPeerPath(name, index), peers[index]);
+    }
   }
-  SetPermissionsRecursively(xenstore_, path, ReadableBy(members));
+  view.peers = std::move(peers);
+  // A node created above inherited its parent's readers; any change of the
+  // member set is applied to every node.
+  if (members != view.readers || !view.readers_set) {
+    const std::vector<XsPermission> perms = ReadableBy(members);
+    for (const std::string& node : nodes) {
+      (void)xenstore_.SetPermissions(kNoTransaction, node, perms);
+    }
+    view.readers = members;
+    view.readers_set = true;
+  }
 }
 
 void Daemon::WriteBackend(AttachmentKey key, std::string_view node,

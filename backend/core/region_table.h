@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,15 @@ struct Peer {
   std::optional<EventPort> control_port;
 };
 
+// What xenshmd last wrote to a region's registry node, so it writes only
+// what changed.
+struct RegistryView {
+  bool written = false;  // size and attributes
+  std::map<uint32_t, std::string> peers;
+  std::set<DomainId> readers;
+  bool readers_set = false;
+};
+
 struct Region {
   std::string name;
   uint64_t size = 0;  // bytes, as the creator asked
@@ -49,6 +59,7 @@ struct Region {
   // until the domain dies.
   std::optional<DomainId> pinned_by;
   RegionAttributes attributes;  // from the policy, for the registry
+  RegistryView registry;
 };
 
 class RegionTable {
