@@ -2,6 +2,7 @@
 #ifndef XENSHM_TESTS_FAKE_HYPERVISOR_TEST_UTIL_H_
 #define XENSHM_TESTS_FAKE_HYPERVISOR_TEST_UTIL_H_
 
+#include <gtest/gtest.h>
 #include <poll.h>
 
 #include <cstdio>
@@ -47,6 +48,24 @@ inline std::vector<std::string> Drain(XenStore& xs) {
   }
   return out;
 }
+
+// A fixture base: dom0 and guests 1 and 2, one process each.
+class ThreeDomains : public ::testing::Test {
+ protected:
+  ThreeDomains() {
+    hv_.CreateDomain(1);
+    hv_.CreateDomain(2);
+    dom0_ = MustOpen(hv_, 0);
+    dom1_ = MustOpen(hv_, 1);
+    dom2_ = MustOpen(hv_, 2);
+  }
+  XenStore& xs0() { return *dom0_.xenstore; }
+  XenStore& xs1() { return *dom1_.xenstore; }
+  XenStore& xs2() { return *dom2_.xenstore; }
+
+  FakeHypervisor hv_;
+  Platform dom0_, dom1_, dom2_;
+};
 
 }  // namespace xenshm::fake::testing
 

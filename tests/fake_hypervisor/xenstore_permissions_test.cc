@@ -20,27 +20,13 @@ constexpr XsAccess kRead = XsAccess::kRead;
 constexpr XsAccess kWrite = XsAccess::kWrite;
 constexpr XsAccess kBoth = XsAccess::kBoth;
 
-class XenStorePermissionsTest : public ::testing::Test {
+class XenStorePermissionsTest : public testing::ThreeDomains {
  protected:
-  XenStorePermissionsTest() {
-    hv_.CreateDomain(1);
-    hv_.CreateDomain(2);
-    dom0_ = MustOpen(hv_, 0);
-    dom1_ = MustOpen(hv_, 1);
-    dom2_ = MustOpen(hv_, 2);
-  }
-  XenStore& xs0() { return *dom0_.xenstore; }
-  XenStore& xs1() { return *dom1_.xenstore; }
-  XenStore& xs2() { return *dom2_.xenstore; }
-
   std::vector<XsPermission> Perms(const std::string& path) {
     auto perms = xs0().GetPermissions(kNoTransaction, path);
     EXPECT_TRUE(perms.has_value()) << path;
     return perms.value_or(std::vector<XsPermission>{});
   }
-
-  FakeHypervisor hv_;
-  Platform dom0_, dom1_, dom2_;
 };
 
 TEST_F(XenStorePermissionsTest, DomainHomeIsLaidOutLikeLibxl) {

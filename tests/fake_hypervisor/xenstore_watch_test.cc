@@ -20,22 +20,7 @@ using ::testing::IsEmpty;
 using testing::MustOpen;
 using testing::Readable;
 
-class XenStoreWatchTest : public ::testing::Test {
- protected:
-  XenStoreWatchTest() {
-    hv_.CreateDomain(1);
-    hv_.CreateDomain(2);
-    dom0_ = MustOpen(hv_, 0);
-    dom1_ = MustOpen(hv_, 1);
-    dom2_ = MustOpen(hv_, 2);
-  }
-  XenStore& xs0() { return *dom0_.xenstore; }
-  XenStore& xs1() { return *dom1_.xenstore; }
-  XenStore& xs2() { return *dom2_.xenstore; }
-
-  FakeHypervisor hv_;
-  Platform dom0_, dom1_, dom2_;
-};
+class XenStoreWatchTest : public testing::ThreeDomains {};
 
 TEST_F(XenStoreWatchTest, FiresOnceWhenSetEvenForMissingNodes) {
   EXPECT_FALSE(Readable(xs0().watch_fd()));
