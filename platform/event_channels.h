@@ -29,6 +29,10 @@ class EventChannels {
   // The next pending port without blocking; nullopt when none. The port
   // stays masked until Unmask.
   virtual Result<std::optional<EventPort>> TakePending() = 0;
+  // The next pending port, blocking until there is one. After poll() found
+  // fd() readable, or to wait with no deadline, this is one read: the same
+  // cost as a raw libxenevtchn loop (TakePending must look first).
+  virtual Result<EventPort> NextPending() = 0;
   virtual Status Unmask(EventPort local_port) = 0;
 };
 

@@ -368,16 +368,13 @@ Result<SignalStatus> Region::PeekStatus() {
 
 Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
   if (!channels_) return Error(Code::kInvalidArgument, "detached");
-  // Shaped like a raw event-channel loop (read, else poll): the clock is read
-  // only after a wake-up that brought no news, since in a PV guest
+  // Shaped like a raw event-channel loop (poll, then one read): the clock is
+  // read only after a wake-up that brought no news, since in a PV guest
   // clock_gettime may be a real system call.
   std::optional<Clock::time_point> deadline;
   int wait_ms = static_cast<int>(timeout.count());
   bool woke = false;
-  while (true) {
-    if (channels_->HasNews()) return channels_->TakeStatus();
-    XENSHM_RETURN_IF_ERROR(channels_->Process(/*drain=*/false));
-    if (channels_->HasNews()) return channels_->TakeStatus();
+  while (!channels_->HasNews()) {
     if (woke) {
       // Woken without news (a spurious or control event): count what is left.
       if (!deadline)
@@ -389,7 +386,9 @@ Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
     }
     pollfd fd{channels_->fd(), POLLIN, 0};
     int ready = poll(&fd, 1, wait_ms);
-    if (ready < 0 && errno != EINTR) {
+    woke = true;
+    if (ready < 0) {
+      if (errno == EINTR) continue;
       return Error(StatusFromErrno(errno, "poll on event channels"));
     }
     if (ready == 0) {
@@ -397,8 +396,18 @@ Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
           Code::kTimedOut,
           "no signal within " + std::to_string(timeout.count()) + " ms");
     }
-    woke = true;
+    XENSHM_RETURN_IF_ERROR(channels_->ProcessNext());  // readable: no block
   }
+  return channels_->TakeStatus();
+}
+
+Result<SignalStatus> Region::Wait() {
+  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  // No deadline, so no poll: one blocking read per event.
+  while (!channels_->HasNews()) {
+    XENSHM_RETURN_IF_ERROR(channels_->ProcessNext());
+  }
+  return channels_->TakeStatus();
 }
 
 int Region::event_fd() const { return channels_ ? channels_->fd() : -1; }

@@ -179,13 +179,24 @@ void PeerChannels::HandleEvent(EventPort port) {
   (void)channels_->Unmask(port);
 }
 
-Status PeerChannels::Process(bool drain) {
-  for (bool first = true; first || drain; first = false) {
+Status PeerChannels::Process() {
+  while (true) {
     auto pending = channels_->TakePending();
     if (!pending) return pending.error();
     if (!*pending) break;
     HandleEvent(**pending);
   }
+  return ApplyMembershipNews();
+}
+
+Status PeerChannels::ProcessNext() {
+  auto port = channels_->NextPending();
+  if (!port) return port.error();
+  HandleEvent(*port);
+  return ApplyMembershipNews();
+}
+
+Status PeerChannels::ApplyMembershipNews() {
   // Refresh can bind, and binding can bring control events: loop (bounded).
   for (int round = 0; refresh_needed_ && round < 4; ++round) {
     refresh_needed_ = false;

@@ -41,10 +41,12 @@ class PeerChannels {
   int fd() const { return channels_->fd(); }
   // Our end of the control channel to xenshmd.
   EventPort control_port() const { return control_port_; }
-  // Handles pending events and membership changes without blocking: all of
-  // them, or (drain=false) just the next one, which saves a system call on
-  // the signal fast path (a PV guest's system calls go through Xen).
-  Status Process(bool drain = true);
+  // Handles every pending event and membership change without blocking.
+  Status Process();
+  // Blocks for the next event and handles it: one read on the signal fast
+  // path, like a raw event-channel loop (a PV guest's system calls go
+  // through Xen). Call it when fd() polled readable or to wait forever.
+  Status ProcessNext();
   // The accumulated status; clears signaled_by.
   SignalStatus TakeStatus();
   SignalStatus PeekStatus() const;
@@ -78,6 +80,8 @@ class PeerChannels {
   // control event (which only marks a refresh as needed).
   void HandleEvent(EventPort port);
   void Drop(uint32_t index);
+  // Refresh when a control event asked for it.
+  Status ApplyMembershipNews();
   std::string BackendMember(uint32_t index, std::string_view node) const;
 
   Platform& platform_;

@@ -1,6 +1,6 @@
 #include "platform/real/real_event_channels.h"
 
-#include <fcntl.h>
+#include <poll.h>
 
 #include <cerrno>
 #include <memory>
@@ -18,14 +18,8 @@ Result<std::unique_ptr<RealEventChannels>> RealEventChannels::Open() {
     return Error(StatusFromErrno(
         errno, "xenevtchn_open (/dev/xen/evtchn; is xen-evtchn loaded?)"));
   }
-  const int fd = xenevtchn_fd(handle);
-  const int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-    const int err = errno;
-    xenevtchn_close(handle);
-    return Error(StatusFromErrno(err, "making the evtchn fd non-blocking"));
-  }
-  return std::unique_ptr<RealEventChannels>(new RealEventChannels(handle, fd));
+  return std::unique_ptr<RealEventChannels>(
+      new RealEventChannels(handle, xenevtchn_fd(handle)));
 }
 
 RealEventChannels::~RealEventChannels() { xenevtchn_close(handle_); }
@@ -71,12 +65,26 @@ Status RealEventChannels::Unbind(EventPort local_port) {
 }
 
 Result<std::optional<EventPort>> RealEventChannels::TakePending() {
-  const xenevtchn_port_or_error_t port = xenevtchn_pending(handle_);
-  if (port < 0) {
-    if (errno == EAGAIN) return std::optional<EventPort>();
-    return Error(StatusFromErrno(errno, "xenevtchn_pending"));
+  pollfd ready{fd_, POLLIN, 0};
+  int polled;
+  do {
+    polled = poll(&ready, 1, 0);
+  } while (polled < 0 && errno == EINTR);
+  if (polled < 0) return Error(StatusFromErrno(errno, "poll on evtchn"));
+  if (polled == 0) return std::optional<EventPort>();
+  auto port = NextPending();
+  if (!port) return std::unexpected(port.error());
+  return std::optional<EventPort>(*port);
+}
+
+Result<EventPort> RealEventChannels::NextPending() {
+  while (true) {
+    const xenevtchn_port_or_error_t port = xenevtchn_pending(handle_);
+    if (port >= 0) return static_cast<EventPort>(port);
+    if (errno != EINTR) {
+      return Error(StatusFromErrno(errno, "xenevtchn_pending"));
+    }
   }
-  return std::optional<EventPort>(static_cast<EventPort>(port));
 }
 
 Status RealEventChannels::Unmask(EventPort local_port) {

@@ -2,8 +2,9 @@
 //
 // One instance is one open of the xen-evtchn device: ports bound through it
 // are unbound when it is destroyed (the kernel does that on close). The fd
-// is switched to O_NONBLOCK so TakePending never blocks; it is readable
-// while a delivered port waits to be taken.
+// stays blocking, so NextPending is one read, as in a raw libxenevtchn
+// loop; TakePending polls it first. It is readable while a delivered port
+// waits to be taken.
 #ifndef XENSHM_PLATFORM_REAL_REAL_EVENT_CHANNELS_H_
 #define XENSHM_PLATFORM_REAL_REAL_EVENT_CHANNELS_H_
 
@@ -34,6 +35,7 @@ class RealEventChannels final : public EventChannels {
   Status Unbind(EventPort local_port) override;
   int fd() const override { return fd_; }
   Result<std::optional<EventPort>> TakePending() override;
+  Result<EventPort> NextPending() override;
   Status Unmask(EventPort local_port) override;
 
  private:

@@ -162,6 +162,23 @@ TEST_F(EventChannelsTest, NotifyWakesAThreadBlockedInPoll) {
   EXPECT_EQ(Take(*ec0_), port0_);
 }
 
+TEST_F(EventChannelsTest, NextPendingBlocksUntilAnEventArrives) {
+  Connect();
+  std::atomic<bool> returned{false};
+  std::optional<EventPort> got;
+  std::thread waiter([&] {
+    auto port = ec0_->NextPending();
+    if (port) got = *port;
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(returned);  // nothing pending yet: still blocked
+  ASSERT_TRUE(ec1_->Notify(port1_).ok());
+  waiter.join();
+  EXPECT_EQ(got, port0_);
+  EXPECT_EQ(Take(*ec0_), std::nullopt);  // taken once, still masked
+}
+
 TEST_F(EventChannelsTest, PingPongAcrossThreads) {
   Connect();
   constexpr int kRounds = 200;

@@ -1,5 +1,6 @@
 #include "tests/fake_hypervisor/fake_event_channels.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -36,6 +37,15 @@ class EventChannelHandle : public EventChannels {
   int fd() const override { return fd_; }
   Result<std::optional<EventPort>> TakePending() override {
     return core_->TakePending(id_);
+  }
+  Result<EventPort> NextPending() override {
+    while (true) {
+      auto pending = core_->TakePending(id_);
+      if (!pending) return std::unexpected(pending.error());
+      if (*pending) return **pending;
+      pollfd readable{fd_, POLLIN, 0};
+      (void)poll(&readable, 1, -1);  // the eventfd: readable once raised
+    }
   }
   Status Unmask(EventPort local_port) override {
     return core_->Unmask(id_, local_port);

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/eventually.h"
@@ -184,6 +186,40 @@ TEST_F(Signals, ManyRoundTripsLoseNothing) {
     ASSERT_TRUE(at_a) << round;
     ASSERT_EQ(at_a->signaled_by, PeerBit(b_->peer_index()));
   }
+}
+
+TEST_F(Signals, WaitWithoutDeadlineBlocksUntilSignaled) {
+  std::atomic<bool> returned{false};
+  Result<SignalStatus> woke = Error(Code::kUnknownFailure, "not run");
+  std::thread waiter([&] {
+    woke = b_->Wait();
+    returned = true;
+  });
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_FALSE(returned) << "returned with nothing to report";
+  ASSERT_TRUE(c_->Signal(PeerBit(b_->peer_index())));
+  waiter.join();
+  ASSERT_TRUE(woke) << woke.error().ToString();
+  EXPECT_EQ(woke->signaled_by, PeerBit(c_->peer_index()));
+}
+
+TEST_F(Signals, PingPongAcrossThreadsWithoutDeadlines) {
+  constexpr int kRounds = 300;
+  std::thread pong([&] {
+    for (int round = 0; round < kRounds; ++round) {
+      auto ping = b_->Wait();
+      ASSERT_TRUE(ping) << round;
+      ASSERT_EQ(ping->signaled_by, PeerBit(a_->peer_index())) << round;
+      ASSERT_TRUE(b_->Signal(PeerBit(a_->peer_index())));
+    }
+  });
+  for (int round = 0; round < kRounds; ++round) {
+    ASSERT_TRUE(a_->Signal(PeerBit(b_->peer_index())));
+    auto pong_back = a_->Wait();
+    ASSERT_TRUE(pong_back) << round;
+    ASSERT_EQ(pong_back->signaled_by, PeerBit(b_->peer_index())) << round;
+  }
+  pong.join();
 }
 
 }  // namespace

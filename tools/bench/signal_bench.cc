@@ -3,15 +3,17 @@
 //
 //   signal_bench ping ROUNDS   (the first to attach region "pingpong")
 //   signal_bench pong ROUNDS
-// The ping side prints
+// The ping side prints, for waits without and with a deadline,
 //   bench signal-rtt: xenshm=<us> raw=<us> ratio=<r>   (medians)
 //   bench signal-rtt-p99: xenshm=<us> raw=<us>
+//   bench signal-rtt-timeout: ... and signal-rtt-timeout-p99: ...
 // The raw channel's port travels through the shared page, so the raw path
 // needs nothing from xenshm beyond that.
 #include <poll.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -41,16 +43,22 @@ struct Rendezvous {
   std::atomic<uint32_t> pong_bound;
 };
 
+// The minimal raw loop: the fd is blocking, so pending() is one read that
+// sleeps until the event comes.
 void WaitRaw(xenevtchn_handle* evtchn) {
+  xenevtchn_port_or_error_t port;
+  do {
+    port = xenevtchn_pending(evtchn);
+  } while (port < 0 && errno == EINTR);
+  xenevtchn_unmask(evtchn, port);
+}
+
+// The raw loop of a program that waits with a deadline: poll, then read.
+bool WaitRawWithTimeout(xenevtchn_handle* evtchn, int timeout_ms) {
   pollfd fd{xenevtchn_fd(evtchn), POLLIN, 0};
-  while (true) {
-    xenevtchn_port_or_error_t port = xenevtchn_pending(evtchn);
-    if (port >= 0) {
-      xenevtchn_unmask(evtchn, port);
-      return;
-    }
-    poll(&fd, 1, 1000);
-  }
+  if (poll(&fd, 1, timeout_ms) <= 0) return false;
+  WaitRaw(evtchn);
+  return true;
 }
 
 int Fail(const std::string& what) {
@@ -121,60 +129,94 @@ int main(int argc, char** argv) {
     rendezvous->pong_bound = 1;
   }
 
-  // Raw and xenshm round trips alternate in blocks, so drift in the
-  // emulator or dom0's background work weighs on both alike.
+  // The four loops alternate in blocks, so drift in the emulator or dom0's
+  // background work weighs on all alike. Like is compared with like: the
+  // raw blocking read with xenshm's Wait(), and the raw poll-then-read with
+  // xenshm's Wait(timeout).
   constexpr int kBlock = 500;
-  std::vector<double> raw_us, xenshm_us;
+  constexpr milliseconds kTimeout{10000};
+  std::vector<double> raw_us, ours_us, raw_timeout_us, ours_timeout_us;
+  auto timed = [&](std::vector<double>& samples, auto&& round_trip) {
+    auto start = Clock::now();
+    if (!round_trip()) return false;
+    samples.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - start)
+            .count());
+    return true;
+  };
+  // Waits for the other side's signal, skipping membership news.
+  auto await_signal = [&](bool with_deadline) {
+    while (true) {
+      auto status =
+          with_deadline ? (*region)->Wait(kTimeout) : (*region)->Wait();
+      if (!status) return false;
+      if (status->signaled_by != 0) return true;
+    }
+  };
+  auto raw_ping = [&](bool with_deadline) {
+    xenevtchn_notify(evtchn, raw_port);
+    if (!with_deadline) {
+      WaitRaw(evtchn);
+      return true;
+    }
+    return WaitRawWithTimeout(evtchn, kTimeout.count());
+  };
+  auto raw_pong = [&](bool with_deadline) {
+    if (with_deadline) {
+      if (!WaitRawWithTimeout(evtchn, kTimeout.count())) return false;
+    } else {
+      WaitRaw(evtchn);
+    }
+    return xenevtchn_notify(evtchn, raw_port) == 0;
+  };
+  auto ours_ping = [&](bool with_deadline) {
+    return (*region)->Signal(other).has_value() && await_signal(with_deadline);
+  };
+  auto ours_pong = [&](bool with_deadline) {
+    return await_signal(with_deadline) && (*region)->Signal(other).has_value();
+  };
+  struct Loop {
+    const char* name;
+    bool raw;
+    bool with_deadline;
+    std::vector<double>* samples;
+  };
+  const Loop loops[] = {{"raw", true, false, &raw_us},
+                        {"xenshm", false, false, &ours_us},
+                        {"raw-timeout", true, true, &raw_timeout_us},
+                        {"xenshm-timeout", false, true, &ours_timeout_us}};
   for (int done = 0; done < rounds; done += kBlock) {
     const int block = std::min(kBlock, rounds - done);
-    for (int i = 0; i < block; ++i) {
-      auto start = Clock::now();
-      if (ping) {
-        xenevtchn_notify(evtchn, raw_port);
-        WaitRaw(evtchn);
-        raw_us.push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - start)
-                .count());
-      } else {
-        WaitRaw(evtchn);
-        xenevtchn_notify(evtchn, raw_port);
-      }
-    }
-    for (int i = 0; i < block; ++i) {
-      auto start = Clock::now();
-      if (ping) {
-        if (!(*region)->Signal(other)) return Fail("signal");
-        xenshm::PeerSet from = 0;
-        while (from == 0) {  // skip membership news
-          auto status = (*region)->Wait(milliseconds(10000));
-          if (!status) return Fail("no pong");
-          from = status->signaled_by;
+    for (const Loop& loop : loops) {
+      for (int i = 0; i < block; ++i) {
+        bool ok;
+        if (ping) {
+          ok = timed(*loop.samples, [&] {
+            return loop.raw ? raw_ping(loop.with_deadline)
+                            : ours_ping(loop.with_deadline);
+          });
+        } else {
+          ok = loop.raw ? raw_pong(loop.with_deadline)
+                        : ours_pong(loop.with_deadline);
         }
-        xenshm_us.push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - start)
-                .count());
-      } else {
-        auto status = (*region)->Wait(milliseconds(10000));
-        if (!status) return Fail("no ping");
-        if (status->signaled_by == 0) {
-          --i;  // a membership change, not a ping
-          continue;
-        }
-        if (!(*region)->Signal(other)) return Fail("signal");
+        if (!ok) return Fail(std::string(loop.name) + " round trip failed");
       }
     }
   }
   xenevtchn_close(evtchn);
   if (ping) {
-    double raw_median = xenshm::bench::Percentile(raw_us, 50);
-    double ours_median = xenshm::bench::Percentile(xenshm_us, 50);
-    std::printf("bench signal-rtt: xenshm=%.1f raw=%.1f ratio=%.2f\n",
-                ours_median, raw_median, ours_median / raw_median);
-    std::printf(
-        "bench signal-rtt-p99: xenshm=%.1f raw=%.1f (%d round trips "
-        "each)\n",
-        xenshm::bench::Percentile(xenshm_us, 99),
-        xenshm::bench::Percentile(raw_us, 99), rounds);
+    auto report = [&](const char* label, const std::vector<double>& ours,
+                      const std::vector<double>& raw) {
+      double ours_median = xenshm::bench::Percentile(ours, 50);
+      double raw_median = xenshm::bench::Percentile(raw, 50);
+      std::printf("bench %s: xenshm=%.1f raw=%.1f ratio=%.2f\n", label,
+                  ours_median, raw_median, ours_median / raw_median);
+      std::printf("bench %s-p99: xenshm=%.1f raw=%.1f (%d round trips each)\n",
+                  label, xenshm::bench::Percentile(ours, 99),
+                  xenshm::bench::Percentile(raw, 99), rounds);
+    };
+    report("signal-rtt", ours_us, raw_us);
+    report("signal-rtt-timeout", ours_timeout_us, raw_timeout_us);
   }
   std::printf("PASS bench-signal-%s: %d round trips each way\n", argv[1],
               rounds);

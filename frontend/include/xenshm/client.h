@@ -87,6 +87,9 @@ class Region {
   // after `timeout` (up to twice that if woken without news meanwhile: the
   // clock is read only then, to keep the signal path lean).
   Result<SignalStatus> Wait(std::chrono::milliseconds timeout);
+  // The same with no deadline: the cheapest wait (one blocking read per
+  // event, as a raw libxenevtchn loop), for a thread that does nothing else.
+  Result<SignalStatus> Wait();
   // Readable when there may be news (poll/epoll); then call TakeStatus.
   int event_fd() const;
   // Peers a signal would reach now. Channels to a new peer are set up while
