@@ -7,6 +7,7 @@
 #include <set>
 
 #include "frontend/lib/peer_channels.h"
+#include "frontend/lib/step_trace.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/limits.h"
@@ -71,10 +72,13 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
   }
   schema::AttachRequest request{*valid_name, size, options.mode,
                                 options.access};
+  StepTrace trace("attach '" + *valid_name + "'");
   auto handle = SubmitRequest(request, options);
   if (!handle) return std::unexpected(handle.error());
+  trace.Step("request");
 
   auto state = AwaitBackend(*handle, options.timeout);
+  trace.Step("backend");
   if (!state) {
     WithdrawRequest(*handle);
     return std::unexpected(state.error());
@@ -94,6 +98,7 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
     (void)region->Detach();
     return Error(read);
   }
+  trace.Step("geometry");
   // Channels first: the mapping's unmap-notify signals xenshmd on the
   // control channel if this process dies without detaching.
   auto channels = PeerChannels::Open(platform_, *handle, region->peer_index_);
@@ -102,7 +107,8 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
     return std::unexpected(channels.error());
   }
   region->channels_ = std::move(*channels);
-  if (Status mapped = MapRegion(*region, *handle); !mapped.ok()) {
+  trace.Step("channels");
+  if (Status mapped = MapRegion(*region, *handle, trace); !mapped.ok()) {
     (void)region->Detach();
     return Error(mapped);
   }
@@ -111,6 +117,7 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
       kNoTransaction,
       schema::FrontendNode(platform_.self, *handle, schema::kNodeState),
       schema::StateValue(schema::XenbusState::kConnected));
+  trace.Step("connected");
   return region;
 }
 
@@ -230,7 +237,7 @@ Status Client::ReadGeometry(Region& region, uint32_t handle) {
   return Status();
 }
 
-Status Client::MapRegion(Region& region, uint32_t handle) {
+Status Client::MapRegion(Region& region, uint32_t handle, StepTrace& trace) {
   XenStore& xenstore = *platform_.xenstore;
   const DomainId self = platform_.self;
   auto read_number = [&](std::string_view node, uint64_t max) {
@@ -271,6 +278,7 @@ Status Client::MapRegion(Region& region, uint32_t handle) {
     if (!listed) return listed.error();
     refs = std::move(*listed);
   }
+  trace.Step("directory");
   UnmapNotify notify;
   notify.port = region.channels_->control_port();
   auto mapping =
@@ -278,6 +286,7 @@ Status Client::MapRegion(Region& region, uint32_t handle) {
   if (!mapping) return mapping.error();
   region.data_ = (*mapping)->data();
   region.grant_mapping_ = std::move(*mapping);
+  trace.Step("map");
   return Status();
 }
 

@@ -51,6 +51,7 @@ struct PeerInfo {
 
 class Client;
 class PeerChannels;
+class StepTrace;
 
 // One attachment. Destroying it detaches.
 class Region {
@@ -140,7 +141,7 @@ class Client {
   // Reads the region's real size and our peer index.
   Status ReadGeometry(Region& region, uint32_t handle);
   // REQUIRES: ReadGeometry and the channels are done.
-  Status MapRegion(Region& region, uint32_t handle);
+  Status MapRegion(Region& region, uint32_t handle, StepTrace& trace);
   void WithdrawRequest(uint32_t handle);
 
   Platform& platform_;
