@@ -59,6 +59,15 @@ Result<AttachRequest> ReadAttachRequest(XenStore& xenstore, XsTransaction t,
   auto parsed_access = ParseAccess(*access);
   if (!parsed_access) return std::unexpected(parsed_access.error());
   request.access = *parsed_access;
+
+  if (domain == kDom0) {
+    auto pid = xenstore.Read(t, FrontendNode(domain, handle, kNodePid));
+    if (pid) {
+      auto parsed_pid = ParsePid(*pid);
+      if (!parsed_pid) return std::unexpected(parsed_pid.error());
+      request.pid = *parsed_pid;
+    }
+  }
   return request;
 }
 
@@ -72,8 +81,12 @@ Status WriteAttachRequest(XenStore& xenstore, XsTransaction t, DomainId domain,
   XENSHM_RETURN_IF_ERROR(xenstore.Write(t,
                                         FrontendNode(domain, handle, kNodeMode),
                                         std::string(ModeName(request.mode))));
-  return xenstore.Write(t, FrontendNode(domain, handle, kNodeAccess),
-                        std::string(AccessName(request.access)));
+  XENSHM_RETURN_IF_ERROR(
+      xenstore.Write(t, FrontendNode(domain, handle, kNodeAccess),
+                     std::string(AccessName(request.access))));
+  if (!request.pid) return Status();
+  return xenstore.Write(t, FrontendNode(domain, handle, kNodePid),
+                        std::to_string(*request.pid));
 }
 
 }  // namespace xenshm::schema

@@ -4,6 +4,7 @@
 #define XENSHM_XENSTORE_SCHEMA_ATTACH_REQUEST_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "platform/status.h"
@@ -17,11 +18,15 @@ struct AttachRequest {
   uint64_t size = 0;  // bytes asked for; the creator's size wins
   AttachMode mode = AttachMode::kCreateOrAttach;
   Access access = Access::kReadWrite;
+  // dom0 only: the attaching process; xenshmd detaches when it exits (dom0
+  // programs have no gntdev unmap-notify). Never read from a guest.
+  std::optional<int> pid;
 };
 
-// Reads name, size, mode and access. A missing node or a value over
-// kMaxValueLength is kInvalidArgument; each value goes through its parser, so
-// the Status names the reason (kIllegalName for a bad name).
+// Reads name, size, mode and access, and dom0's pid when present. A missing
+// node or a value over kMaxValueLength is kInvalidArgument; each value goes
+// through its parser, so the Status names the reason (kIllegalName for a bad
+// name).
 Result<AttachRequest> ReadAttachRequest(XenStore& xenstore, XsTransaction t,
                                         DomainId domain, uint32_t handle);
 

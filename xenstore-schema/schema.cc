@@ -195,6 +195,13 @@ Result<uint32_t> ParseHandle(std::string_view value) {
   return static_cast<uint32_t>(*number);
 }
 
+Result<int> ParsePid(std::string_view value) {
+  auto number = ParseDecimal(value, 4194304, "pid");
+  if (!number) return std::unexpected(number.error());
+  if (*number == 0) return Error(Code::kInvalidArgument, "pid 0");
+  return static_cast<int>(*number);
+}
+
 Result<DomainId> ParseDomainId(std::string_view value) {
   // DOMID_FIRST_RESERVED is 0x7ff0.
   auto number = ParseDecimal(value, 0x7fef, "domain id");

@@ -37,6 +37,8 @@ inline constexpr std::string_view kNodeName = "name";
 inline constexpr std::string_view kNodeSize = "size";
 inline constexpr std::string_view kNodeMode = "mode";
 inline constexpr std::string_view kNodeAccess = "access";
+// dom0 requests only: the attaching process, watched for its exit.
+inline constexpr std::string_view kNodePid = "pid";
 inline constexpr std::string_view kNodeState = "state";
 inline constexpr std::string_view kNodeStatus = "status";
 inline constexpr std::string_view kNodeMessage = "message";
@@ -97,6 +99,8 @@ Result<AttachMode> ParseMode(std::string_view value);
 Result<Access> ParseAccess(std::string_view value);
 Result<XenbusState> ParseState(std::string_view value);
 Result<uint32_t> ParseHandle(std::string_view value);
+// A Linux process id, 1..4194304 (PID_MAX_LIMIT).
+Result<int> ParsePid(std::string_view value);
 Result<DomainId> ParseDomainId(std::string_view value);
 // A peer index, 0..kMaxPeers-1.
 Result<uint32_t> ParsePeerIndex(std::string_view value);

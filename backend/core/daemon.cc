@@ -288,6 +288,23 @@ Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
                               std::chrono::steady_clock::now() - since)
                               .count());
   };
+  std::optional<ProcessExitWatch> exit_watch;
+  if (key.domain == kDom0 && request.pid) {
+    auto watch = ProcessExitWatch::Open(*request.pid);
+    if (!watch && watch.error().code() == Code::kNotFound) {
+      // The program died before its answer: nobody will use or withdraw it.
+      (void)xenstore_.Remove(kNoTransaction,
+                             schema::FrontendPath(key.domain, key.handle));
+      return watch.error();
+    }
+    if (watch) {
+      exit_watch = std::move(*watch);
+    } else {
+      Log("domain 0 handle " + std::to_string(key.handle) +
+          ": its process cannot be watched, so its exit goes unnoticed: " +
+          watch.error().ToString());
+    }
+  }
   XENSHM_RETURN_IF_ERROR(
       policy_.Check({key.domain, request.name, request.access,
                      table_.Find(request.name) == nullptr}));
@@ -334,6 +351,7 @@ Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
     granted_in = elapsed_ms(granting);
   }
   table_.Join(request.name, peer);
+  if (exit_watch) exit_watches_.emplace(key, std::move(*exit_watch));
   PublishRegistry(request.name);
   WriteBackend(key, schema::kNodeEventChannel, std::to_string(*control_port));
 
@@ -405,6 +423,7 @@ Status Daemon::GrantToGuest(const Region& region, AttachmentKey key,
 }
 
 void Daemon::Detach(AttachmentKey key, std::string_view why) {
+  exit_watches_.erase(key);
   auto left = table_.Leave(key);
   if (!left) return;
   const Region* region = table_.Find(left->name);
@@ -507,11 +526,19 @@ void Daemon::WriteBackend(AttachmentKey key, std::string_view node,
 }
 
 Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
-  pollfd fds[2] = {{xenstore_.watch_fd(), POLLIN, 0},
-                   {event_channels_->fd(), POLLIN, 0}};
-  int ready = poll(fds, 2, static_cast<int>(timeout.count()));
+  std::vector<pollfd> fds = {{xenstore_.watch_fd(), POLLIN, 0},
+                             {event_channels_->fd(), POLLIN, 0}};
+  std::vector<AttachmentKey> watched;
+  for (const auto& [key, watch] : exit_watches_) {
+    fds.push_back({watch.fd(), POLLIN, 0});
+    watched.push_back(key);
+  }
+  int ready = poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
   if (ready < 0 && errno != EINTR) return StatusFromErrno(errno, "poll");
   HandleControlEvents();
+  for (size_t i = 0; ready > 0 && i < watched.size(); ++i) {
+    if (fds[i + 2].revents != 0) HandleProcessExit(watched[i]);
+  }
   std::set<DomainId> to_scan;
   bool domains_changed = false;
   bool policy_changed = false;
@@ -559,6 +586,19 @@ void Daemon::HandleControlEvents() {
     WriteBackend(*owner, schema::kNodeState,
                  schema::StateValue(schema::XenbusState::kClosed));
   }
+}
+
+void Daemon::HandleProcessExit(AttachmentKey key) {
+  auto watch = exit_watches_.find(key);
+  if (watch == exit_watches_.end()) return;
+  const std::string pid = std::to_string(watch->second.pid());
+  Detach(key, "process " + pid + " exited");
+  WriteBackend(key, schema::kNodeState,
+               schema::StateValue(schema::XenbusState::kClosed));
+  // Nobody is left to withdraw the request; removing it frees the handle,
+  // and the frontend watch then removes the backend directory.
+  (void)xenstore_.Remove(kNoTransaction,
+                         schema::FrontendPath(key.domain, key.handle));
 }
 
 void Daemon::Run(std::stop_token stop) {

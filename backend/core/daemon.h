@@ -4,7 +4,8 @@
 // attach requests by creating or joining regions, grants region pages to the
 // attaching guest through the RegionGranter, and publishes the result under
 // /local/domain/0/backend/xenshm/<d>/<handle>. It detaches peers that close,
-// vanish or whose domain dies, and destroys a region at its last detach.
+// vanish or whose domain dies (or, for dom0 programs, whose process exits),
+// and destroys a region at its last detach.
 // Everything read from a guest goes through xenstore-schema's validators.
 //
 // Threading: one thread drives a Daemon (RunOnce or Run); it is not
@@ -23,6 +24,7 @@
 #include <string_view>
 
 #include "backend/core/access_policy.h"
+#include "backend/core/process_exit_watch.h"
 #include "backend/core/region_table.h"
 #include "platform/platform.h"
 #include "platform/status.h"
@@ -94,6 +96,9 @@ class Daemon {
   void WakePeer(const Peer& peer);
   // Detaches peers whose unmap-notify fired on their control channel.
   void HandleControlEvents();
+  // Detaches a dom0 program's attachment when its process has exited, and
+  // withdraws its request for it.
+  void HandleProcessExit(AttachmentKey key);
 
   Platform& platform_;
   XenStore& xenstore_;
@@ -108,6 +113,8 @@ class Daemon {
   std::map<AttachmentKey, schema::XenbusState> frontend_states_;
   // Requests answered (success or failure) whose frontend still exists.
   std::set<AttachmentKey> answered_;
+  // dom0 programs' processes, by attachment (schema node `pid`).
+  std::map<AttachmentKey, ProcessExitWatch> exit_watches_;
   // Grant entries this daemon holds (region pages and directory pages).
   uint64_t grants_in_use_ = 0;
 };

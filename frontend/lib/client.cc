@@ -1,6 +1,7 @@
 #include "xenshm/client.h"
 
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <functional>
@@ -72,6 +73,9 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
   }
   schema::AttachRequest request{*valid_name, size, options.mode,
                                 options.access};
+  // dom0 programs map through the kernel module, which cannot tell xenshmd
+  // that a process died holding a mapping; xenshmd watches the pid instead.
+  if (platform_.self == kDom0) request.pid = getpid();
   StepTrace trace("attach '" + *valid_name + "'");
   auto handle = SubmitRequest(request, options);
   if (!handle) return std::unexpected(handle.error());

@@ -220,6 +220,33 @@ Result<XenStoreCore::Connection*> XenStoreCore::LiveConnection(
   return &c;
 }
 
+Result<XenStoreCore::PathRequest> XenStoreCore::BeginPathRequest(
+    uint64_t conn, const char* what, std::optional<Op> op,
+    const std::string& path, bool special_ok, bool* relative) {
+  auto c = LiveConnection(conn, what);
+  if (!c) return std::unexpected(c.error());
+  const DomainId who = (*c)->caller.domain;
+  if (op) {
+    if (auto fault = faults_->Check(*op, who)) return std::unexpected(*fault);
+  }
+  auto abs = Canonical(who, path, special_ok, relative);
+  if (!abs) return std::unexpected(abs.error());
+  return PathRequest{*c, who, std::move(*abs)};
+}
+
+Result<XenStoreCore::NodeRequest> XenStoreCore::BeginNodeRequest(
+    uint64_t conn, XsTransaction t, const char* what, std::optional<Op> op,
+    const std::string& path) {
+  auto begun = BeginPathRequest(conn, what, op, path, false);
+  if (!begun) return std::unexpected(begun.error());
+  auto v = ViewFor(*begun->connection, t);
+  if (!v) return std::unexpected(v.error());
+  NodeRequest request;
+  static_cast<PathRequest&>(request) = std::move(*begun);
+  request.view = *v;
+  return request;
+}
+
 Result<XenStoreCore::View> XenStoreCore::ViewFor(Connection& c,
                                                  XsTransaction t) {
   if (t == kNoTransaction) return View{&nodes_, nullptr};
@@ -368,93 +395,69 @@ void XenStoreCore::FireSpecial(const std::string& name) {
 Result<std::string> XenStoreCore::Read(uint64_t conn, XsTransaction t,
                                        const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs read");
-  if (!c) return std::unexpected(c.error());
-  DomainId who = (*c)->caller.domain;
-  if (auto fault = faults_->Check(Op::kXsRead, who)) {
-    return std::unexpected(*fault);
-  }
-  auto abs = Canonical(who, path, false);
-  if (!abs) return std::unexpected(abs.error());
-  auto v = ViewFor(**c, t);
-  if (!v) return std::unexpected(v.error());
-  auto found = FindReadable(*v, who, *abs);
+  auto r = BeginNodeRequest(conn, t, "xs read", Op::kXsRead, path);
+  if (!r) return std::unexpected(r.error());
+  auto found = FindReadable(r->view, r->who, r->path);
   if (!found) return std::unexpected(found.error());
-  Node* node = *found;
-  return node->value;
+  return (*found)->value;
 }
 
 Status XenStoreCore::Write(uint64_t conn, XsTransaction t,
                            const std::string& path, const std::string& value) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs write");
-  if (!c) return c.error();
-  DomainId who = (*c)->caller.domain;
-  if (auto fault = faults_->Check(Op::kXsWrite, who)) return *fault;
+  auto r = BeginNodeRequest(conn, t, "xs write", Op::kXsWrite, path);
+  if (!r) return r.error();
   if (path.size() + 1 + value.size() > kXsPayloadMax) {
     return Invalid("xenstore message too large for " + path);
   }
-  if (who != kDom0 && value.size() > kXsMaxValueSize) {
+  if (r->who != kDom0 && value.size() > kXsMaxValueSize) {
     return Status(Code::kQuotaExceeded, "value too large for " + path);
   }
-  auto abs = Canonical(who, path, false);
-  if (!abs) return abs.error();
-  auto v = ViewFor(**c, t);
-  if (!v) return v.error();
-  return DoWrite(*v, who, *abs, &value);
+  return DoWrite(r->view, r->who, r->path, &value);
 }
 
 Status XenStoreCore::Mkdir(uint64_t conn, XsTransaction t,
                            const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs mkdir");
-  if (!c) return c.error();
-  DomainId who = (*c)->caller.domain;
-  if (auto fault = faults_->Check(Op::kXsMkdir, who)) return *fault;
-  auto abs = Canonical(who, path, false);
-  if (!abs) return abs.error();
-  auto v = ViewFor(**c, t);
-  if (!v) return v.error();
-  return DoWrite(*v, who, *abs, nullptr);
+  auto r = BeginNodeRequest(conn, t, "xs mkdir", Op::kXsMkdir, path);
+  if (!r) return r.error();
+  return DoWrite(r->view, r->who, r->path, nullptr);
 }
 
 Status XenStoreCore::Remove(uint64_t conn, XsTransaction t,
                             const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs rm");
-  if (!c) return c.error();
-  DomainId who = (*c)->caller.domain;
-  if (auto fault = faults_->Check(Op::kXsRemove, who)) return *fault;
-  auto abs = Canonical(who, path, false);
-  if (!abs) return abs.error();
-  if (*abs == "/") return Invalid("cannot remove /");
-  auto v = ViewFor(**c, t);
-  if (!v) return v.error();
-  Node* node = Find(*v, *abs);
-  if (node == nullptr) return Missing(*v, who, *abs, XsAccess::kWrite);
+  auto r = BeginNodeRequest(conn, t, "xs rm", Op::kXsRemove, path);
+  if (!r) return r.error();
+  if (r->path == "/") return Invalid("cannot remove /");
+  const DomainId who = r->who;
+  const std::string& abs = r->path;
+  View& v = r->view;
+  Node* node = Find(v, abs);
+  if (node == nullptr) return Missing(v, who, abs, XsAccess::kWrite);
   if (!Allowed(who, node->perms, XsAccess::kWrite)) {
-    return NoPermission(who, *abs);
+    return NoPermission(who, abs);
   }
   std::vector<XsPermission> root_perms = node->perms;
   // Every descendant, parents before children.
-  std::vector<std::string> doomed = {*abs};
+  std::vector<std::string> doomed = {abs};
   for (size_t i = 0; i < doomed.size(); ++i) {
-    Node* n = Find(*v, doomed[i]);
+    Node* n = Find(v, doomed[i]);
     for (const std::string& child : n->children) {
       doomed.push_back(doomed[i] + "/" + child);
     }
   }
   for (size_t i = 1; i < doomed.size(); ++i) {
-    NoteChange(*v, Change{doomed[i], v->nodes->at(doomed[i]).perms, {}, true});
+    NoteChange(v, Change{doomed[i], v.nodes->at(doomed[i]).perms, {}, true});
   }
   for (const std::string& p : doomed) {
-    v->nodes->erase(p);
-    MarkModified(*v, p);
+    v.nodes->erase(p);
+    MarkModified(v, p);
   }
-  std::string parent = Parent(*abs);
-  Find(*v, parent)->children.erase(Basename(*abs));
-  MarkModified(*v, parent);
-  NoteChange(*v, Change{*abs, root_perms, {}, false});
+  std::string parent = Parent(abs);
+  Find(v, parent)->children.erase(Basename(abs));
+  MarkModified(v, parent);
+  NoteChange(v, Change{abs, root_perms, {}, false});
   return Status::Ok();
 }
 
@@ -462,76 +465,66 @@ Result<std::vector<std::string>> XenStoreCore::List(uint64_t conn,
                                                     XsTransaction t,
                                                     const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs directory");
-  if (!c) return std::unexpected(c.error());
-  DomainId who = (*c)->caller.domain;
-  auto abs = Canonical(who, path, false);
-  if (!abs) return std::unexpected(abs.error());
-  auto v = ViewFor(**c, t);
-  if (!v) return std::unexpected(v.error());
-  auto found = FindReadable(*v, who, *abs);
+  auto r = BeginNodeRequest(conn, t, "xs directory", std::nullopt, path);
+  if (!r) return std::unexpected(r.error());
+  auto found = FindReadable(r->view, r->who, r->path);
   if (!found) return std::unexpected(found.error());
-  Node* node = *found;
-  return std::vector<std::string>(node->children.begin(), node->children.end());
+  const Node& node = **found;
+  return std::vector<std::string>(node.children.begin(), node.children.end());
 }
 
 Result<std::vector<XsPermission>> XenStoreCore::GetPermissions(
     uint64_t conn, XsTransaction t, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs get_perms");
-  if (!c) return std::unexpected(c.error());
-  DomainId who = (*c)->caller.domain;
-  auto abs = Canonical(who, path, true);
-  if (!abs) return std::unexpected(abs.error());
-  if ((*abs)[0] == '@') {
-    const auto& perms = special_perms_.at(*abs);
-    if (!Allowed(who, perms, XsAccess::kRead)) {
-      return std::unexpected(NoPermission(who, *abs));
+  auto r = BeginPathRequest(conn, "xs get_perms", std::nullopt, path, true);
+  if (!r) return std::unexpected(r.error());
+  if (r->path[0] == '@') {
+    const auto& perms = special_perms_.at(r->path);
+    if (!Allowed(r->who, perms, XsAccess::kRead)) {
+      return std::unexpected(NoPermission(r->who, r->path));
     }
     return perms;
   }
-  auto v = ViewFor(**c, t);
+  auto v = ViewFor(*r->connection, t);
   if (!v) return std::unexpected(v.error());
-  auto found = FindReadable(*v, who, *abs);
+  auto found = FindReadable(*v, r->who, r->path);
   if (!found) return std::unexpected(found.error());
-  Node* node = *found;
-  return node->perms;
+  return (*found)->perms;
 }
 
 Status XenStoreCore::SetPermissions(uint64_t conn, XsTransaction t,
                                     const std::string& path,
                                     const std::vector<XsPermission>& perms) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs set_perms");
-  if (!c) return c.error();
-  DomainId who = (*c)->caller.domain;
-  if (auto fault = faults_->Check(Op::kXsSetPermissions, who)) return *fault;
+  auto r =
+      BeginPathRequest(conn, "xs set_perms", Op::kXsSetPermissions, path, true);
+  if (!r) return r.error();
+  const DomainId who = r->who;
+  const std::string& abs = r->path;
   if (perms.empty()) return Invalid("empty permission list for " + path);
   if (who != kDom0 && perms.size() > kXsMaxPermsPerNode) {
     return Status(Code::kQuotaExceeded, "too many permissions for " + path);
   }
-  auto abs = Canonical(who, path, true);
-  if (!abs) return abs.error();
-  if ((*abs)[0] == '@') {
-    std::vector<XsPermission>& special = special_perms_.at(*abs);
-    if (!IsOwner(who, special)) return NoPermission(who, *abs);
+  if (abs[0] == '@') {
+    std::vector<XsPermission>& special = special_perms_.at(abs);
+    if (!IsOwner(who, special)) return NoPermission(who, abs);
     special = perms;
     return Status::Ok();
   }
-  auto v = ViewFor(**c, t);
+  auto v = ViewFor(*r->connection, t);
   if (!v) return v.error();
-  Node* node = Find(*v, *abs);
-  if (node == nullptr) return Missing(*v, who, *abs, XsAccess::kWrite);
-  if (!IsOwner(who, node->perms)) return NoPermission(who, *abs);
+  Node* node = Find(*v, abs);
+  if (node == nullptr) return Missing(*v, who, abs, XsAccess::kWrite);
+  if (!IsOwner(who, node->perms)) return NoPermission(who, abs);
   if (who != kDom0 && perms[0].domain != node->perms[0].domain) {
     return Status(Code::kNoPermission, "domain " + std::to_string(who) +
                                            " may not give away ownership of " +
-                                           *abs);
+                                           abs);
   }
   std::vector<XsPermission> old = std::move(node->perms);
   node->perms = perms;
-  MarkModified(*v, *abs);
-  NoteChange(*v, Change{*abs, perms, std::move(old), false});
+  MarkModified(*v, abs);
+  NoteChange(*v, Change{abs, perms, std::move(old), false});
   return Status::Ok();
 }
 
@@ -592,15 +585,15 @@ Status XenStoreCore::TransactionEnd(uint64_t conn, XsTransaction t,
 Status XenStoreCore::AddWatch(uint64_t conn, const std::string& path,
                               const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs watch");
-  if (!c) return c.error();
-  DomainId who = (*c)->caller.domain;
-  if (auto fault = faults_->Check(Op::kXsWatch, who)) return *fault;
   bool relative = false;
-  auto abs = Canonical(who, path, true, &relative);
-  if (!abs) return abs.error();
-  for (const Watch& w : (*c)->watches) {
-    if (w.path == *abs && w.token == token) {
+  auto r =
+      BeginPathRequest(conn, "xs watch", Op::kXsWatch, path, true, &relative);
+  if (!r) return r.error();
+  const DomainId who = r->who;
+  const std::string& abs = r->path;
+  Connection* c = r->connection;
+  for (const Watch& w : c->watches) {
+    if (w.path == abs && w.token == token) {
       return Status(Code::kAlreadyAttached,
                     "watch " + path + " " + token + " already set");
     }
@@ -608,33 +601,33 @@ Status XenStoreCore::AddWatch(uint64_t conn, const std::string& path,
   if (who != kDom0 && WatchesOfLocked(who) >= kXsMaxWatchesPerDomain) {
     return Status(Code::kQuotaExceeded, "too many watches");
   }
-  (*c)->watches.push_back(Watch{*abs, token, relative});
+  c->watches.push_back(Watch{abs, token, relative});
   // xenstored fires once up front, whatever the permissions.
-  Enqueue(**c, (*c)->watches.back(), *abs);
+  Enqueue(*c, c->watches.back(), abs);
   return Status::Ok();
 }
 
 Status XenStoreCore::RemoveWatch(uint64_t conn, const std::string& path,
                                  const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto c = LiveConnection(conn, "xs unwatch");
-  if (!c) return c.error();
-  auto abs = Canonical((*c)->caller.domain, path, true);
-  if (!abs) return abs.error();
-  auto& watches = (*c)->watches;
+  auto r = BeginPathRequest(conn, "xs unwatch", std::nullopt, path, true);
+  if (!r) return r.error();
+  const std::string& abs = r->path;
+  Connection* c = r->connection;
+  auto& watches = c->watches;
   auto it = std::find_if(watches.begin(), watches.end(), [&](const Watch& w) {
-    return w.path == *abs && w.token == token;
+    return w.path == abs && w.token == token;
   });
   if (it == watches.end()) {
     return Status(Code::kNotFound, "no watch " + path + " " + token);
   }
   watches.erase(it);
   // Like libxenstore, drop events of this watch still queued.
-  auto& events = (*c)->events;
+  auto& events = c->events;
   std::erase_if(events, [&](const Queued& q) {
-    return q.watch_path == *abs && q.event.token == token;
+    return q.watch_path == abs && q.event.token == token;
   });
-  if (events.empty()) DrainFd((*c)->event_fd);
+  if (events.empty()) DrainFd(c->event_fd);
   return Status::Ok();
 }
 

@@ -169,7 +169,27 @@ class XenStoreCore : public std::enable_shared_from_this<XenStoreCore> {
                      const std::string& token);
   std::optional<XsWatchEvent> TakeWatchEvent(uint64_t conn);
 
+  // What every request on a path starts with: a live connection, the fault
+  // injected for `op` (none when absent), and the path made absolute
+  // (`special_ok`: @introduceDomain and the like are allowed).
+  struct PathRequest {
+    Connection* connection = nullptr;
+    DomainId who = 0;
+    std::string path;
+  };
+  // ... and, for a request on a node, the view of transaction `t`.
+  struct NodeRequest : PathRequest {
+    View view;
+  };
+
   // Helpers; REQUIRE mu_ held.
+  Result<PathRequest> BeginPathRequest(uint64_t conn, const char* what,
+                                       std::optional<Op> op,
+                                       const std::string& path, bool special_ok,
+                                       bool* relative = nullptr);
+  Result<NodeRequest> BeginNodeRequest(uint64_t conn, XsTransaction t,
+                                       const char* what, std::optional<Op> op,
+                                       const std::string& path);
   Result<Connection*> LiveConnection(uint64_t conn, const char* what);
   Result<View> ViewFor(Connection& c, XsTransaction t);
   Node* Find(View& v, const std::string& path);

@@ -1,6 +1,10 @@
 // Attach/detach end to end: libxenshm in guests and dom0, xenshmd's core in
 // dom0, over the fake hypervisor.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string>
@@ -195,6 +199,21 @@ TEST(Attach, HundredsOfCyclesLeakNothing) {
   }));
 }
 
+// Writes a whole request the way libxenshm does (after xenshmd set up the
+// domain), for tests that speak the protocol raw.
+void SubmitRawRequest(XenStore& xs, DomainId domain, uint32_t handle,
+                      const schema::AttachRequest& request) {
+  ASSERT_TRUE(Eventually(
+      [&] { return xs.Read(kNoTransaction, schema::FrontendRoot(domain)); }));
+  ASSERT_TRUE(
+      schema::WriteAttachRequest(xs, kNoTransaction, domain, handle, request)
+          .ok());
+  ASSERT_TRUE(xs.Write(kNoTransaction,
+                       schema::FrontendNode(domain, handle, schema::kNodeState),
+                       "3")
+                  .ok());
+}
+
 // A process that dies holding a mapping never writes Closing; gntdev's
 // unmap-notify on the control channel is how xenshmd learns of it. This
 // "process" speaks the protocol raw and then just drops its mapping.
@@ -204,17 +223,9 @@ TEST(Attach, ProcessDeathDetachesThroughUnmapNotify) {
   ASSERT_TRUE(a);
   Platform& raw = system.OpenProcess(kGuestB);
   XenStore& xs = *raw.xenstore;
-  ASSERT_TRUE(Eventually(
-      [&] { return xs.Read(kNoTransaction, schema::FrontendRoot(kGuestB)); }));
-  schema::AttachRequest request{"moo", kPageSize,
-                                schema::AttachMode::kAttachOnly,
-                                schema::Access::kReadWrite};
-  ASSERT_TRUE(
-      schema::WriteAttachRequest(xs, kNoTransaction, kGuestB, 0, request).ok());
-  ASSERT_TRUE(xs.Write(kNoTransaction,
-                       schema::FrontendNode(kGuestB, 0, schema::kNodeState),
-                       "3")
-                  .ok());
+  SubmitRawRequest(xs, kGuestB, 0,
+                   {"moo", kPageSize, schema::AttachMode::kAttachOnly,
+                    schema::Access::kReadWrite});
   auto backend = [&](std::string_view node) {
     return xs.Read(kNoTransaction, schema::BackendNode(kGuestB, 0, node))
         .value_or("");
@@ -246,11 +257,110 @@ TEST(Attach, ProcessDeathDetachesThroughUnmapNotify) {
   ASSERT_EQ(peers->size(), 2u);
 
   mapping->reset();  // the process dies: the kernel unmaps and notifies
-  ASSERT_TRUE(Eventually([&] {
+  // The registry shrinks first, then the backend says Closed.
+  EXPECT_TRUE(Eventually([&] {
     auto now = (*a)->Peers();
-    return now && now->size() == 1;
+    return now && now->size() == 1 && backend(schema::kNodeState) == "6";
+  })) << "state "
+      << backend(schema::kNodeState);
+}
+
+// A child process standing in for a dom0 program; killed and reaped by
+// Kill().
+class Dom0Program {
+ public:
+  Dom0Program() {
+    char sleep[] = "sleep";
+    char seconds[] = "60";
+    char* argv[] = {sleep, seconds, nullptr};
+    EXPECT_EQ(posix_spawnp(&pid_, "sleep", nullptr, nullptr, argv, environ), 0);
+  }
+  ~Dom0Program() { Kill(); }
+  pid_t pid() const { return pid_; }
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
+
+ private:
+  pid_t pid_ = 0;
+};
+
+// dom0 programs map through the kernel module, which sends no unmap-notify:
+// xenshmd watches the pid the request names.
+void RequestAsDom0Program(Platform& dom0, uint32_t handle, int pid) {
+  schema::AttachRequest request{"moo", kPageSize,
+                                schema::AttachMode::kCreateOrAttach,
+                                schema::Access::kReadWrite};
+  request.pid = pid;
+  SubmitRawRequest(*dom0.xenstore, kDom0, handle, request);
+}
+
+TEST(Attach, Dom0ProgramExitDetachesAndWithdrawsItsRequest) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  ASSERT_TRUE(a);
+  Platform& dom0 = system.OpenProcess(kDom0);
+  XenStore& xs = *dom0.xenstore;
+  Dom0Program program;
+  RequestAsDom0Program(dom0, 7, program.pid());
+  auto backend_state = [&] {
+    return xs
+        .Read(kNoTransaction, schema::BackendNode(kDom0, 7, schema::kNodeState))
+        .value_or("");
+  };
+  ASSERT_TRUE(Eventually([&] { return backend_state() == "4"; }));
+  ASSERT_EQ((*a)->Peers()->size(), 2u);
+
+  program.Kill();  // dies holding its attachment, never writes Closing
+  EXPECT_TRUE(Eventually([&] {
+    auto peers = (*a)->Peers();
+    return peers && peers->size() == 1 &&
+           !xs.Read(kNoTransaction, schema::FrontendPath(kDom0, 7)) &&
+           !xs.Read(kNoTransaction, schema::BackendPath(kDom0, 7));
   }));
-  EXPECT_EQ(backend(schema::kNodeState), "6");
+  bool logged = false;
+  for (const std::string& line : system.log()) {
+    logged = logged || line.find("exited") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST(Attach, Dom0ProgramThatExitedBeforeItsAnswerIsWithdrawn) {
+  FakeXenSystem system;
+  Platform& dom0 = system.OpenProcess(kDom0);
+  XenStore& xs = *dom0.xenstore;
+  Dom0Program program;
+  const int pid = program.pid();
+  program.Kill();
+  RequestAsDom0Program(dom0, 3, pid);
+  EXPECT_TRUE(Eventually([&] {
+    return !xs.Read(kNoTransaction, schema::FrontendPath(kDom0, 3)) &&
+           !xs.Read(kNoTransaction, schema::BackendPath(kDom0, 3));
+  }));
+  EXPECT_EQ(system.counts().regions, 0u);  // nothing was created for it
+}
+
+TEST(Attach, AGuestsPidNodeIsIgnored) {
+  FakeXenSystem system;
+  Platform& guest = system.OpenProcess(kGuestA);
+  XenStore& xs = *guest.xenstore;
+  // A pid that names no process: dom0 would withdraw such a request.
+  Dom0Program program;
+  const int gone = program.pid();
+  program.Kill();
+  schema::AttachRequest request{"moo", kPageSize,
+                                schema::AttachMode::kCreateOrAttach,
+                                schema::Access::kReadWrite};
+  request.pid = gone;
+  SubmitRawRequest(xs, kGuestA, 0, request);
+  EXPECT_TRUE(Eventually([&] {
+    return xs.Read(kNoTransaction,
+                   schema::BackendNode(kGuestA, 0, schema::kNodeState))
+               .value_or("") == "4";
+  }));
 }
 
 TEST(Attach, DomainDeathDetachesItsPeers) {
