@@ -194,6 +194,9 @@ void Daemon::ForgetDomain(DomainId domain) {
   (void)xenstore_.Remove(kNoTransaction, schema::BackendDomainPath(domain));
   std::erase_if(answered_,
                 [&](const AttachmentKey& key) { return key.domain == domain; });
+  std::erase_if(orphans_, [&](const auto& entry) {
+    return entry.first.domain == domain;
+  });
   std::erase_if(frontend_states_, [&](const auto& entry) {
     return entry.first.domain == domain;
   });
@@ -222,6 +225,7 @@ void Daemon::ScanDomain(DomainId domain) {
                            schema::BackendPath(key.domain, key.handle));
     answered_.erase(key);
     frontend_states_.erase(key);
+    orphans_.erase(key);
   }
 }
 
@@ -269,6 +273,9 @@ void Daemon::HandleAttachment(AttachmentKey key) {
     }
     return;
   }
+  // Only a frontend that stays Connected after its unmap-notify is a dead
+  // process's; any other move means a library is at work.
+  if (*state != schema::XenbusState::kConnected) orphans_.erase(key);
   if (*state == schema::XenbusState::kConnected && table_.FindAttachment(key)) {
     RelaySignals(key);
     return;
@@ -539,6 +546,7 @@ Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
   for (size_t i = 0; ready > 0 && i < watched.size(); ++i) {
     if (fds[i + 2].revents != 0) HandleProcessExit(watched[i]);
   }
+  WithdrawOrphanedRequests();
   std::set<DomainId> to_scan;
   bool domains_changed = false;
   bool policy_changed = false;
@@ -585,6 +593,7 @@ void Daemon::HandleControlEvents() {
     Detach(*owner, "region unmapped (detach or process exit)");
     WriteBackend(*owner, schema::kNodeState,
                  schema::StateValue(schema::XenbusState::kClosed));
+    orphans_[*owner] = std::chrono::steady_clock::now() + options_.orphan_grace;
   }
 }
 
@@ -599,6 +608,33 @@ void Daemon::HandleProcessExit(AttachmentKey key) {
   // and the frontend watch then removes the backend directory.
   (void)xenstore_.Remove(kNoTransaction,
                          schema::FrontendPath(key.domain, key.handle));
+}
+
+void Daemon::WithdrawOrphanedRequests() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = orphans_.begin(); it != orphans_.end();) {
+    const auto [key, grace_ends] = *it;
+    if (now < grace_ends) {
+      ++it;
+      continue;
+    }
+    it = orphans_.erase(it);
+    auto state = xenstore_.Read(
+        kNoTransaction,
+        schema::FrontendNode(key.domain, key.handle, schema::kNodeState));
+    // A library cleaning up says Closing; a handle attached anew is ours.
+    if (!state ||
+        *state != schema::StateValue(schema::XenbusState::kConnected) ||
+        table_.FindAttachment(key)) {
+      continue;
+    }
+    Log("domain " + std::to_string(key.domain) + " handle " +
+        std::to_string(key.handle) +
+        ": its process died attached; request withdrawn");
+    // The frontend watch then removes the backend directory.
+    (void)xenstore_.Remove(kNoTransaction,
+                           schema::FrontendPath(key.domain, key.handle));
+  }
 }
 
 void Daemon::Run(std::stop_token stop) {

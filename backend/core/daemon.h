@@ -41,6 +41,10 @@ struct DaemonOptions {
   // The most grant entries xenshmd may hold at once, below what dom0's
   // grant table has free; unlimited when absent.
   std::optional<uint64_t> grant_budget;
+  // After a guest's unmap-notify detached it, how long its frontend may
+  // stay Connected before xenshmd takes it for a dead process's and
+  // withdraws the request (a live library says Closing at once).
+  std::chrono::milliseconds orphan_grace{5000};
 };
 
 class Daemon {
@@ -99,6 +103,10 @@ class Daemon {
   // Detaches a dom0 program's attachment when its process has exited, and
   // withdraws its request for it.
   void HandleProcessExit(AttachmentKey key);
+  // Withdraws the requests of guests' processes that died attached (their
+  // frontend stayed Connected past the grace), so their handles and
+  // xenstore quota come back.
+  void WithdrawOrphanedRequests();
 
   Platform& platform_;
   XenStore& xenstore_;
@@ -113,6 +121,9 @@ class Daemon {
   std::map<AttachmentKey, schema::XenbusState> frontend_states_;
   // Requests answered (success or failure) whose frontend still exists.
   std::set<AttachmentKey> answered_;
+  // Guest attachments detached by unmap-notify whose frontend has not yet
+  // said Closing, with the time their grace ends.
+  std::map<AttachmentKey, std::chrono::steady_clock::time_point> orphans_;
   // dom0 programs' processes, by attachment (schema node `pid`).
   std::map<AttachmentKey, ProcessExitWatch> exit_watches_;
   // Grant entries this daemon holds (region pages and directory pages).

@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
@@ -252,6 +254,10 @@ TEST(Attach, ProcessDeathDetachesThroughUnmapNotify) {
   notify.port = *control;
   auto mapping = raw.grant_mapper->Map(kDom0, refs, true, notify);
   ASSERT_TRUE(mapping);
+  ASSERT_TRUE(xs.Write(kNoTransaction,
+                       schema::FrontendNode(kGuestB, 0, schema::kNodeState),
+                       "4")
+                  .ok());
   auto peers = (*a)->Peers();
   ASSERT_TRUE(peers);
   ASSERT_EQ(peers->size(), 2u);
@@ -263,6 +269,43 @@ TEST(Attach, ProcessDeathDetachesThroughUnmapNotify) {
     return now && now->size() == 1 && backend(schema::kNodeState) == "6";
   })) << "state "
       << backend(schema::kNodeState);
+  // Nobody says Closing: after the grace xenshmd withdraws the request, so
+  // the handle and the guest's xenstore quota come back.
+  EXPECT_TRUE(Eventually([&] {
+    return !xs.Read(kNoTransaction, schema::FrontendPath(kGuestB, 0)) &&
+           !xs.Read(kNoTransaction, schema::BackendPath(kGuestB, 0));
+  }));
+  bool logged = false;
+  for (const std::string& line : system.log()) {
+    logged = logged || line.find("died attached") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST(Attach, AHandleReusedRightAfterADetachIsNotTakenForAnOrphan) {
+  FakeXenSystem system;
+  Client& client = system.NewClient(kGuestA);
+  auto first = client.Attach("moo", kPageSize);
+  ASSERT_TRUE(first);
+  const uint32_t handle = (*first)->handle();
+  ASSERT_TRUE((*first)->Detach().ok());  // unmap-notify, then Closing
+  Platform& look = system.OpenProcess(kGuestA);
+  ASSERT_TRUE(Eventually([&] {  // the handle is free once both sides are gone
+    return !look.xenstore->Read(kNoTransaction,
+                                schema::BackendPath(kGuestA, handle));
+  }));
+  auto second = client.Attach("moo", kPageSize);
+  ASSERT_TRUE(second);
+  ASSERT_EQ((*second)->handle(), handle);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // > grace
+  auto state = look.xenstore->Read(
+      kNoTransaction,
+      schema::FrontendNode(kGuestA, handle, schema::kNodeState));
+  ASSERT_TRUE(state);
+  EXPECT_EQ(*state, "4");
+  auto peers = (*second)->Peers();
+  ASSERT_TRUE(peers);
+  EXPECT_EQ(peers->size(), 1u);
 }
 
 // A child process standing in for a dom0 program; killed and reaped by

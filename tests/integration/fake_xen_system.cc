@@ -14,6 +14,8 @@ FakeXenSystem::FakeXenSystem(backend::AccessPolicy* policy)
   daemon_platform_ = std::move(*platform);
   backend::DaemonOptions options;
   options.policy = policy;
+  // Short, so tests of dead processes' requests stay quick.
+  options.orphan_grace = std::chrono::milliseconds(1000);
   options.log = [this](std::string_view line) {
     std::lock_guard lock(log_mu_);
     log_.emplace_back(line);
