@@ -2,8 +2,11 @@
 // and the kernel module, then runs the core (backend/core/daemon.h) until
 // SIGTERM or SIGINT.
 //
-//   xenshmd [--check] [--grant-budget ENTRIES] [--policy FILE]
+//   xenshmd [--check] [--reset] [--grant-budget ENTRIES] [--policy FILE]
 //     --check         open everything, report, and exit
+//     --reset         release regions an earlier xenshmd left in the kernel
+//                     module (their peers must attach again); without it,
+//                     xenshmd refuses to start while there are any
 //     --grant-budget  hold at most ENTRIES grant entries (default: whatever
 //                     dom0's grant table has free, less a reserve)
 //     --policy        dom0's policy file (default /etc/xenshm/policy.cfg;
@@ -43,6 +46,8 @@ int main(int argc, char** argv) {
     std::string_view arg = argv[i];
     if (arg == "--check") {
       check_only = true;
+    } else if (arg == "--reset") {
+      options.reset_leftovers = true;
     } else if (arg == "--policy" && i + 1 < argc) {
       policy_file = argv[++i];
       policy_file_given = true;
@@ -50,7 +55,7 @@ int main(int argc, char** argv) {
       options.grant_budget = std::strtoull(argv[++i], nullptr, 10);
     } else {
       std::fprintf(stderr,
-                   "usage: xenshmd [--check] [--grant-budget N] "
+                   "usage: xenshmd [--check] [--reset] [--grant-budget N] "
                    "[--policy FILE]\n");
       return 2;
     }
@@ -90,7 +95,12 @@ int main(int argc, char** argv) {
       Fatal(ran);
     }
   }
-  std::fprintf(stderr,
-               "xenshmd: stopping; regions stay in the kernel module\n");
+  const size_t attached = daemon.Shutdown();
+  if (attached > 0) {
+    std::fprintf(stderr,
+                 "xenshmd: stopping; %zu regions with peers stay in the kernel "
+                 "module (a new xenshmd needs --reset)\n",
+                 attached);
+  }
   return 0;
 }

@@ -66,6 +66,7 @@ Status Daemon::Start() {
     XENSHM_RETURN_IF_ERROR(xenstore_.SetPermissions(
         kNoTransaction, root, {{kDom0, XsAccess::kNone}}));
   }
+  XENSHM_RETURN_IF_ERROR(HandleLeftovers());
   auto channels = platform_.open_event_channels();
   if (!channels) return channels.error();
   event_channels_ = std::move(*channels);
@@ -83,6 +84,39 @@ Status Daemon::Start() {
       xenstore_.Watch("@releaseDomain", std::string(kDomainsToken)));
   SyncDomains();
   Log("started; " + std::to_string(domains_.size()) + " domains");
+  return Status();
+}
+
+Status Daemon::HandleLeftovers() {
+  auto regions = granter_.List();
+  if (!regions) return regions.error();
+  if (regions->empty()) return Status();
+  if (!options_.reset_leftovers) {
+    return Status(
+        Code::kBusy,
+        std::to_string(regions->size()) +
+            " regions (shared memory and grant directories) of an earlier "
+            "xenshmd are still in the kernel module. "
+            "This xenshmd cannot adopt them, and answering attaches now would "
+            "give new peers other memory than the old peers share. Detach "
+            "them (or stop their domains), or start with --reset to release "
+            "them and tell their peers to attach again");
+  }
+  for (const RegionInfo& region : *regions) {
+    // Memory a peer still maps is freed when it unmaps (the module defers).
+    if (Status released = granter_.Release(region.id); !released.ok()) {
+      Log("--reset: cannot release region " + std::to_string(region.id) + ": " +
+          released.ToString());
+    }
+  }
+  if (auto names = xenstore_.List(kNoTransaction, schema::RegistryRoot())) {
+    for (const std::string& name : *names) {
+      (void)xenstore_.Remove(kNoTransaction,
+                             schema::RegistryRoot() + "/" + name);
+    }
+  }
+  Log("--reset: released " + std::to_string(regions->size()) +
+      " regions of an earlier xenshmd; their peers are told to attach again");
   return Status();
 }
 
@@ -245,6 +279,16 @@ void Daemon::HandleAttachment(AttachmentKey key) {
   }
   auto [previous, inserted] =
       frontend_states_.try_emplace(key, schema::XenbusState::kInitialising);
+  if (inserted && *state == schema::XenbusState::kConnected &&
+      !answered_.contains(key)) {
+    // Connected before we ever answered: an earlier xenshmd's attachment,
+    // which we cannot adopt. Its library sees Closed when it next looks.
+    previous->second = *state;
+    PublishFailure(key, Status(Code::kBackendUnavailable,
+                               "xenshmd restarted: this attachment is gone; "
+                               "attach again"));
+    return;
+  }
   if (*state == previous->second && !inserted) {
     if (table_.FindAttachment(key)) RelaySignals(key);
     return;
@@ -635,6 +679,15 @@ void Daemon::WithdrawOrphanedRequests() {
     (void)xenstore_.Remove(kNoTransaction,
                            schema::FrontendPath(key.domain, key.handle));
   }
+}
+
+size_t Daemon::Shutdown() {
+  std::vector<std::string> idle;
+  for (const auto& [name, region] : table_.regions()) {
+    if (region.peers.empty()) idle.push_back(name);
+  }
+  for (const std::string& name : idle) DestroyRegion(name);
+  return table_.regions().size();
 }
 
 void Daemon::Run(std::stop_token stop) {

@@ -45,6 +45,10 @@ struct DaemonOptions {
   // stay Connected before xenshmd takes it for a dead process's and
   // withdraws the request (a live library says Closing at once).
   std::chrono::milliseconds orphan_grace{5000};
+  // Regions an earlier xenshmd left in the kernel module cannot be adopted
+  // yet (docs/real-host.md): Start refuses them (kBusy), or with this set
+  // releases them and tells their peers to attach again (--reset).
+  bool reset_leftovers = false;
 };
 
 class Daemon {
@@ -60,6 +64,10 @@ class Daemon {
   Status RunOnce(std::chrono::milliseconds timeout);
   // RunOnce until `stop` is requested.
   void Run(std::stop_token stop);
+  // Before exiting: destroys the regions nobody is attached to (pre-created
+  // ones; a new xenshmd creates them again). Returns how many regions have
+  // peers and so stay in the kernel module.
+  size_t Shutdown();
 
   const RegionTable& regions() const { return table_; }
 
@@ -67,6 +75,8 @@ class Daemon {
   void Log(const std::string& line);
   // Runs `body` in a transaction, retrying while the commit conflicts.
   Status RetryOnAgain(const std::function<Status(XsTransaction)>& body);
+  // Refuses or (reset_leftovers) releases what an earlier xenshmd left.
+  Status HandleLeftovers();
   void SyncDomains();
   void SetUpDomain(DomainId domain);
   void ForgetDomain(DomainId domain);

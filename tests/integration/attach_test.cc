@@ -406,6 +406,57 @@ TEST(Attach, AGuestsPidNodeIsIgnored) {
   }));
 }
 
+// A restarted xenshmd cannot adopt its predecessor's regions (the control
+// channels died with it): it refuses to start rather than give new peers
+// other memory than the old ones share.
+TEST(Attach, ARestartedDaemonRefusesLeftoverRegions) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  ASSERT_TRUE(a);
+  Status restarted = system.RestartDaemon(/*reset=*/false);
+  EXPECT_EQ(restarted.code(), Code::kBusy);
+  EXPECT_NE(restarted.message().find("--reset"), std::string::npos)
+      << restarted.message();
+}
+
+TEST(Attach, ResetReleasesLeftoversAndClosesTheirAttachments) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  ASSERT_TRUE(a);
+  static_cast<char*>((*a)->data())[0] = 'A';
+  ASSERT_TRUE(system.RestartDaemon(/*reset=*/true).ok());
+
+  Platform& look = system.OpenProcess(kGuestA);
+  auto a_backend = [&](std::string_view node) {
+    return look.xenstore
+        ->Read(kNoTransaction,
+               schema::BackendNode(kGuestA, (*a)->handle(), node))
+        .value_or("");
+  };
+  EXPECT_TRUE(Eventually([&] {
+    return a_backend(schema::kNodeState) == "6" &&
+           a_backend(schema::kNodeStatus) == "backend-unavailable";
+  }));
+  // The name is free again: a new attach creates a fresh, zeroed region.
+  auto b = system.NewClient(kGuestB).Attach("moo", kPageSize);
+  ASSERT_TRUE(b) << b.error().ToString();
+  EXPECT_EQ((*b)->peer_index(), 0u);
+  EXPECT_EQ(static_cast<char*>((*b)->data())[0], 0);
+  // The old peer still detaches cleanly, and nothing is left behind.
+  EXPECT_TRUE((*a)->Detach().ok());
+  EXPECT_TRUE((*b)->Detach().ok());
+  EXPECT_TRUE(Eventually([&] {
+    GranterCounts counts = system.counts();
+    return counts.regions == 0 && counts.grants == 0 && counts.pages == 0;
+  }));
+  EXPECT_TRUE(Eventually([&] {
+    return !look.xenstore->Read(kNoTransaction,
+                                schema::FrontendPath(kGuestA, 0)) &&
+           !look.xenstore->Read(kNoTransaction,
+                                schema::BackendPath(kGuestA, 0));
+  }));
+}
+
 TEST(Attach, DomainDeathDetachesItsPeers) {
   FakeXenSystem system;
   auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);

@@ -5,34 +5,52 @@
 namespace xenshm::testing {
 
 FakeXenSystem::FakeXenSystem(backend::AccessPolicy* policy)
-    : hypervisor_(std::make_unique<fake::FakeHypervisor>()) {
-  auto platform = hypervisor_->OpenPlatform(kDom0);
-  if (!platform) {
-    ADD_FAILURE() << platform.error().ToString();
+    : hypervisor_(std::make_unique<fake::FakeHypervisor>()), policy_(policy) {
+  Status started = StartDaemon(/*reset=*/false);
+  if (!started.ok()) {
+    ADD_FAILURE() << started.ToString();
     std::abort();
   }
-  daemon_platform_ = std::move(*platform);
+}
+
+Status FakeXenSystem::StartDaemon(bool reset) {
+  // A new dom0 process: its own xenstore connection and evtchn handle.
+  auto platform = hypervisor_->OpenPlatform(kDom0);
+  if (!platform) return platform.error();
+  daemon_platform_ = std::make_unique<Platform>(std::move(*platform));
   backend::DaemonOptions options;
-  options.policy = policy;
+  options.policy = policy_;
+  options.reset_leftovers = reset;
   // Short, so tests of dead processes' requests stay quick.
   options.orphan_grace = std::chrono::milliseconds(1000);
   options.log = [this](std::string_view line) {
     std::lock_guard lock(log_mu_);
     log_.emplace_back(line);
   };
-  daemon_ = std::make_unique<backend::Daemon>(daemon_platform_, options);
-  Status started = daemon_->Start();
-  if (!started.ok()) {
-    ADD_FAILURE() << started.ToString();
-    std::abort();
-  }
+  daemon_ = std::make_unique<backend::Daemon>(*daemon_platform_, options);
+  XENSHM_RETURN_IF_ERROR(daemon_->Start());
   daemon_thread_ =
       std::jthread([this](std::stop_token stop) { daemon_->Run(stop); });
+  return Status();
+}
+
+void FakeXenSystem::StopDaemon(bool clean) {
+  if (daemon_thread_.joinable()) {
+    daemon_thread_.request_stop();
+    daemon_thread_.join();
+  }
+  if (clean && daemon_) daemon_->Shutdown();
+  daemon_.reset();
+  daemon_platform_.reset();  // the process exits: its ports close
+}
+
+Status FakeXenSystem::RestartDaemon(bool reset, bool clean) {
+  StopDaemon(clean);
+  return StartDaemon(reset);
 }
 
 FakeXenSystem::~FakeXenSystem() {
-  daemon_thread_.request_stop();
-  daemon_thread_.join();
+  StopDaemon();
   clients_.clear();
   processes_.clear();
 }

@@ -32,10 +32,18 @@ class FakeXenSystem {
   std::vector<std::string> log() const;
   // Counts of dom0's region granter.
   GranterCounts counts();
+  // Stops xenshmd and starts a new one, with --reset when `reset`; returns
+  // what the new one's Start said. `clean`: stopped by SIGTERM (Shutdown
+  // runs), else it crashed.
+  Status RestartDaemon(bool reset, bool clean = false);
 
  private:
+  Status StartDaemon(bool reset);
+  void StopDaemon(bool clean = false);
+
   std::unique_ptr<fake::FakeHypervisor> hypervisor_;
-  Platform daemon_platform_;
+  backend::AccessPolicy* policy_;
+  std::unique_ptr<Platform> daemon_platform_;
   std::unique_ptr<backend::Daemon> daemon_;
   std::jthread daemon_thread_;
   std::vector<std::unique_ptr<Platform>> processes_;

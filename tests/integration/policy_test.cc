@@ -150,6 +150,21 @@ TEST_F(Policy, PreCreatedRegionExistsBeforeAnyAttachWithItsModeAndGroup) {
   EXPECT_TRUE(Eventually([&] { return system_.counts().regions == 0; }));
 }
 
+TEST_F(Policy, PreCreatedRegionsDoNotBlockACleanRestart) {
+  StartWithStanza(kA, R"("create=cam0,size=64K")");
+  Platform& dom0 = system_.OpenProcess(kDom0);
+  const std::string size = schema::RegistryPath("cam0") + "/size";
+  ASSERT_TRUE(
+      Eventually([&] { return dom0.xenstore->Read(kNoTransaction, size); }));
+  // Nobody is attached: a stopping xenshmd destroys it, the next creates it
+  // again (a crashed one would leave it, and the next would refuse).
+  ASSERT_TRUE(system_.RestartDaemon(/*reset=*/false, /*clean=*/true).ok());
+  EXPECT_TRUE(
+      Eventually([&] { return dom0.xenstore->Read(kNoTransaction, size); }));
+  EXPECT_TRUE(Eventually([&] { return system_.counts().regions == 1; }));
+  EXPECT_TRUE(DaemonLogged("'cam0' destroyed"));
+}
+
 TEST_F(Policy, UnreadablePolicyNodeFailsClosed) {
   Platform& dom0 = system_.OpenProcess(kDom0);
   ASSERT_TRUE(
