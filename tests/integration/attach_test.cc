@@ -23,6 +23,19 @@ namespace {
 constexpr DomainId kGuestA = 1;
 constexpr DomainId kGuestB = 2;
 
+// Neither the request nor its answer is left in xenstore.
+bool RequestGone(XenStore& xs, DomainId domain, uint32_t handle) {
+  return !xs.Read(kNoTransaction, schema::FrontendPath(domain, handle)) &&
+         !xs.Read(kNoTransaction, schema::BackendPath(domain, handle));
+}
+
+bool DaemonLogged(const FakeXenSystem& system, std::string_view text) {
+  for (const std::string& line : system.log()) {
+    if (line.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
 TEST(Attach, TwoGuestsAndADom0ProgramShareBytes) {
   FakeXenSystem system;
   auto a = system.NewClient(kGuestA).Attach("moo", 3 * kPageSize);
@@ -271,15 +284,8 @@ TEST(Attach, ProcessDeathDetachesThroughUnmapNotify) {
       << backend(schema::kNodeState);
   // Nobody says Closing: after the grace xenshmd withdraws the request, so
   // the handle and the guest's xenstore quota come back.
-  EXPECT_TRUE(Eventually([&] {
-    return !xs.Read(kNoTransaction, schema::FrontendPath(kGuestB, 0)) &&
-           !xs.Read(kNoTransaction, schema::BackendPath(kGuestB, 0));
-  }));
-  bool logged = false;
-  for (const std::string& line : system.log()) {
-    logged = logged || line.find("died attached") != std::string::npos;
-  }
-  EXPECT_TRUE(logged);
+  EXPECT_TRUE(Eventually([&] { return RequestGone(xs, kGuestB, 0); }));
+  EXPECT_TRUE(DaemonLogged(system, "died attached"));
 }
 
 TEST(Attach, AHandleReusedRightAfterADetachIsNotTakenForAnOrphan) {
@@ -331,6 +337,14 @@ class Dom0Program {
   pid_t pid_ = 0;
 };
 
+// The pid of a process that has exited and been reaped.
+int ExitedPid() {
+  Dom0Program program;
+  const int pid = program.pid();
+  program.Kill();
+  return pid;
+}
+
 // dom0 programs map through the kernel module, which sends no unmap-notify:
 // xenshmd watches the pid the request names.
 void RequestAsDom0Program(Platform& dom0, uint32_t handle, int pid) {
@@ -360,29 +374,17 @@ TEST(Attach, Dom0ProgramExitDetachesAndWithdrawsItsRequest) {
   program.Kill();  // dies holding its attachment, never writes Closing
   EXPECT_TRUE(Eventually([&] {
     auto peers = (*a)->Peers();
-    return peers && peers->size() == 1 &&
-           !xs.Read(kNoTransaction, schema::FrontendPath(kDom0, 7)) &&
-           !xs.Read(kNoTransaction, schema::BackendPath(kDom0, 7));
+    return peers && peers->size() == 1 && RequestGone(xs, kDom0, 7);
   }));
-  bool logged = false;
-  for (const std::string& line : system.log()) {
-    logged = logged || line.find("exited") != std::string::npos;
-  }
-  EXPECT_TRUE(logged);
+  EXPECT_TRUE(DaemonLogged(system, "exited"));
 }
 
 TEST(Attach, Dom0ProgramThatExitedBeforeItsAnswerIsWithdrawn) {
   FakeXenSystem system;
   Platform& dom0 = system.OpenProcess(kDom0);
   XenStore& xs = *dom0.xenstore;
-  Dom0Program program;
-  const int pid = program.pid();
-  program.Kill();
-  RequestAsDom0Program(dom0, 3, pid);
-  EXPECT_TRUE(Eventually([&] {
-    return !xs.Read(kNoTransaction, schema::FrontendPath(kDom0, 3)) &&
-           !xs.Read(kNoTransaction, schema::BackendPath(kDom0, 3));
-  }));
+  RequestAsDom0Program(dom0, 3, ExitedPid());
+  EXPECT_TRUE(Eventually([&] { return RequestGone(xs, kDom0, 3); }));
   EXPECT_EQ(system.counts().regions, 0u);  // nothing was created for it
 }
 
@@ -390,14 +392,10 @@ TEST(Attach, AGuestsPidNodeIsIgnored) {
   FakeXenSystem system;
   Platform& guest = system.OpenProcess(kGuestA);
   XenStore& xs = *guest.xenstore;
-  // A pid that names no process: dom0 would withdraw such a request.
-  Dom0Program program;
-  const int gone = program.pid();
-  program.Kill();
   schema::AttachRequest request{"moo", kPageSize,
                                 schema::AttachMode::kCreateOrAttach,
                                 schema::Access::kReadWrite};
-  request.pid = gone;
+  request.pid = ExitedPid();  // dom0 would withdraw such a request
   SubmitRawRequest(xs, kGuestA, 0, request);
   EXPECT_TRUE(Eventually([&] {
     return xs.Read(kNoTransaction,
@@ -449,12 +447,8 @@ TEST(Attach, ResetReleasesLeftoversAndClosesTheirAttachments) {
     GranterCounts counts = system.counts();
     return counts.regions == 0 && counts.grants == 0 && counts.pages == 0;
   }));
-  EXPECT_TRUE(Eventually([&] {
-    return !look.xenstore->Read(kNoTransaction,
-                                schema::FrontendPath(kGuestA, 0)) &&
-           !look.xenstore->Read(kNoTransaction,
-                                schema::BackendPath(kGuestA, 0));
-  }));
+  EXPECT_TRUE(
+      Eventually([&] { return RequestGone(*look.xenstore, kGuestA, 0); }));
 }
 
 TEST(Attach, DomainDeathDetachesItsPeers) {
