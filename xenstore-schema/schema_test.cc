@@ -71,7 +71,7 @@ TEST(Numbers, StrictDecimalOnly) {
   EXPECT_FALSE(ParseSize(std::to_string(kMaxRegionBytes + 1)));
   EXPECT_TRUE(ParseSize(std::to_string(kMaxRegionBytes)));
   EXPECT_FALSE(ParseHandle(std::to_string(kMaxHandle + 1)));
-  EXPECT_FALSE(ParseDomainId("32752"));  // DOMID_FIRST_RESERVED
+  EXPECT_FALSE(ParseDomainId("32752"));      // DOMID_FIRST_RESERVED
   EXPECT_EQ(*ParsePid("4194304"), 4194304);  // PID_MAX_LIMIT
   for (const char* bad : {"0", "4194305", "-1", "", "12x"}) {
     EXPECT_FALSE(ParsePid(bad)) << bad;
