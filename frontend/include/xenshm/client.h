@@ -90,6 +90,8 @@ class Region {
   Result<SignalStatus> Wait(std::chrono::milliseconds timeout);
   // The same with no deadline: the cheapest wait (one blocking read per
   // event, as a raw libxenevtchn loop), for a thread that does nothing else.
+  // It returns only with news: a thread that must also stop on request
+  // uses Wait(timeout), or polls event_fd() beside its own wake-up fd.
   Result<SignalStatus> Wait();
   // Readable when there may be news (poll/epoll); then call TakeStatus.
   int event_fd() const;
