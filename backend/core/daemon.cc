@@ -90,8 +90,7 @@ Status Daemon::Start() {
 Status Daemon::HandleLeftovers() {
   auto regions = granter_.List();
   if (!regions) return regions.error();
-  if (regions->empty()) return Status();
-  if (!options_.reset_leftovers) {
+  if (!regions->empty() && !options_.reset_leftovers) {
     return Status(
         Code::kBusy,
         std::to_string(regions->size()) +
@@ -109,14 +108,19 @@ Status Daemon::HandleLeftovers() {
           released.ToString());
     }
   }
+  // The registry describes this daemon's table, empty at start: entries an
+  // earlier xenshmd left (crash, module reloaded) would list ghosts.
   if (auto names = xenstore_.List(kNoTransaction, schema::RegistryRoot())) {
     for (const std::string& name : *names) {
       (void)xenstore_.Remove(kNoTransaction,
                              schema::RegistryRoot() + "/" + name);
     }
   }
-  Log("--reset: released " + std::to_string(regions->size()) +
-      " regions of an earlier xenshmd; their peers are told to attach again");
+  if (!regions->empty()) {
+    Log("--reset: released " + std::to_string(regions->size()) +
+        " regions of an earlier xenshmd; their peers are told to attach "
+        "again");
+  }
   return Status();
 }
 

@@ -75,7 +75,8 @@ class Daemon {
   void Log(const std::string& line);
   // Runs `body` in a transaction, retrying while the commit conflicts.
   Status RetryOnAgain(const std::function<Status(XsTransaction)>& body);
-  // Refuses or (reset_leftovers) releases what an earlier xenshmd left.
+  // Refuses or (reset_leftovers) releases the regions an earlier xenshmd
+  // left in the module, and clears the registry it left.
   Status HandleLeftovers();
   void SyncDomains();
   void SetUpDomain(DomainId domain);

@@ -451,6 +451,15 @@ TEST(Attach, ResetReleasesLeftoversAndClosesTheirAttachments) {
       Eventually([&] { return RequestGone(*look.xenstore, kGuestA, 0); }));
 }
 
+TEST(Attach, AStartingDaemonClearsARegistryItDoesNotBack) {
+  FakeXenSystem system;
+  Platform& dom0 = system.OpenProcess(kDom0);
+  const std::string ghost = schema::RegistryPath("ghost") + "/size";
+  ASSERT_TRUE(dom0.xenstore->Write(kNoTransaction, ghost, "4096").ok());
+  ASSERT_TRUE(system.RestartDaemon(/*reset=*/false).ok());  // module empty
+  EXPECT_FALSE(dom0.xenstore->Read(kNoTransaction, ghost));
+}
+
 TEST(Attach, DomainDeathDetachesItsPeers) {
   FakeXenSystem system;
   auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
