@@ -327,7 +327,17 @@ Result<std::vector<PeerInfo>> Region::Peers() const {
   const std::string peers_path =
       schema::RegistryPath(name_) + "/" + std::string(schema::kNodePeers);
   auto children = xenstore.List(kNoTransaction, peers_path);
-  if (!children) return std::unexpected(children.error());
+  if (!children) {
+    // No registry for us: say why if xenshmd closed this attachment (a
+    // restart with --reset, or our process was taken for dead).
+    const DomainId self = client_->platform_.self;
+    auto state = xenstore.Read(
+        kNoTransaction, schema::BackendNode(self, handle_, schema::kNodeState));
+    if (state && *state == schema::StateValue(schema::XenbusState::kClosed)) {
+      return Error(ReadStatusNodes(xenstore, self, handle_));
+    }
+    return std::unexpected(children.error());
+  }
   std::vector<PeerInfo> peers;
   for (const auto& child : *children) {
     auto index = schema::ParseDecimal(child, schema::kMaxPeers - 1, "peer");

@@ -435,6 +435,11 @@ TEST(Attach, ResetReleasesLeftoversAndClosesTheirAttachments) {
     return a_backend(schema::kNodeState) == "6" &&
            a_backend(schema::kNodeStatus) == "backend-unavailable";
   }));
+  // The old peer learns it when it looks.
+  auto gone = (*a)->Peers();
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), Code::kBackendUnavailable);
+  EXPECT_NE(gone.error().message().find("restarted"), std::string::npos);
   // The name is free again: a new attach creates a fresh, zeroed region.
   auto b = system.NewClient(kGuestB).Attach("moo", kPageSize);
   ASSERT_TRUE(b) << b.error().ToString();

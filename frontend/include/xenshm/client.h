@@ -70,6 +70,8 @@ class Region {
   void* data() const { return data_; }
 
   // The peers attached now (from the registry only members can read).
+  // If xenshmd has closed this attachment (restarted with --reset), the
+  // error is its status: backend-unavailable, "xenshmd restarted: ...".
   Result<std::vector<PeerInfo>> Peers() const;
   // Unmaps and tells xenshmd. Idempotent: a second call returns ok.
   Status Detach();
