@@ -112,8 +112,7 @@ Status Daemon::HandleLeftovers() {
   // earlier xenshmd left (crash, module reloaded) would list ghosts.
   if (auto names = xenstore_.List(kNoTransaction, schema::RegistryRoot())) {
     for (const std::string& name : *names) {
-      (void)xenstore_.Remove(kNoTransaction,
-                             schema::RegistryRoot() + "/" + name);
+      (void)xenstore_.Remove(kNoTransaction, schema::RegistryPath(name));
     }
   }
   if (!regions->empty()) {
@@ -347,9 +346,7 @@ Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
   if (key.domain == kDom0 && request.pid) {
     auto watch = ProcessExitWatch::Open(*request.pid);
     if (!watch && watch.error().code() == Code::kNotFound) {
-      // The program died before its answer: nobody will use or withdraw it.
-      (void)xenstore_.Remove(kNoTransaction,
-                             schema::FrontendPath(key.domain, key.handle));
+      WithdrawRequest(key);  // the program died before its answer
       return watch.error();
     }
     if (watch) {
@@ -638,9 +635,7 @@ void Daemon::HandleControlEvents() {
       }
     }
     if (!owner) continue;
-    Detach(*owner, "region unmapped (detach or process exit)");
-    WriteBackend(*owner, schema::kNodeState,
-                 schema::StateValue(schema::XenbusState::kClosed));
+    DetachAndClose(*owner, "region unmapped (detach or process exit)");
     orphans_[*owner] = std::chrono::steady_clock::now() + options_.orphan_grace;
   }
 }
@@ -649,11 +644,19 @@ void Daemon::HandleProcessExit(AttachmentKey key) {
   auto watch = exit_watches_.find(key);
   if (watch == exit_watches_.end()) return;
   const std::string pid = std::to_string(watch->second.pid());
-  Detach(key, "process " + pid + " exited");
+  DetachAndClose(key, "process " + pid + " exited");
+  WithdrawRequest(key);
+}
+
+void Daemon::DetachAndClose(AttachmentKey key, std::string_view why) {
+  Detach(key, why);
   WriteBackend(key, schema::kNodeState,
                schema::StateValue(schema::XenbusState::kClosed));
-  // Nobody is left to withdraw the request; removing it frees the handle,
-  // and the frontend watch then removes the backend directory.
+}
+
+void Daemon::WithdrawRequest(AttachmentKey key) {
+  // Removing it frees the handle; the frontend watch then removes the
+  // backend directory.
   (void)xenstore_.Remove(kNoTransaction,
                          schema::FrontendPath(key.domain, key.handle));
 }
@@ -679,9 +682,7 @@ void Daemon::WithdrawOrphanedRequests() {
     Log("domain " + std::to_string(key.domain) + " handle " +
         std::to_string(key.handle) +
         ": its process died attached; request withdrawn");
-    // The frontend watch then removes the backend directory.
-    (void)xenstore_.Remove(kNoTransaction,
-                           schema::FrontendPath(key.domain, key.handle));
+    WithdrawRequest(key);
   }
 }
 

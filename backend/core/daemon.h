@@ -88,6 +88,10 @@ class Daemon {
                       schema::Access access, Peer& peer,
                       std::string& directory_refs);
   void Detach(AttachmentKey key, std::string_view why);
+  // Detach, then answer Closed: for detaches the frontend did not ask for.
+  void DetachAndClose(AttachmentKey key, std::string_view why);
+  // Removes a request whose process is gone, so nobody else will.
+  void WithdrawRequest(AttachmentKey key);
   // Creates the regions `domain`'s policy declares that do not exist yet.
   void PreCreateRegions(DomainId domain);
   // Creates a region in the granter and the table; records it with the

@@ -13,7 +13,6 @@ namespace xenshm::fake {
 namespace {
 
 using testing::CodeOf;
-using testing::MustOpen;
 using testing::Readable;
 
 std::optional<EventPort> Take(EventChannels& ec) {
@@ -22,14 +21,9 @@ std::optional<EventPort> Take(EventChannels& ec) {
   return port.value_or(std::nullopt);
 }
 
-class EventChannelsTest : public ::testing::Test {
+class EventChannelsTest : public testing::ThreeDomains {
  protected:
   EventChannelsTest() {
-    hv_.CreateDomain(1);
-    hv_.CreateDomain(2);
-    dom0_ = MustOpen(hv_, 0);
-    dom1_ = MustOpen(hv_, 1);
-    dom2_ = MustOpen(hv_, 2);
     ec0_ = dom0_.open_event_channels().value();
     ec1_ = dom1_.open_event_channels().value();
     ec2_ = dom2_.open_event_channels().value();
@@ -43,8 +37,6 @@ class EventChannelsTest : public ::testing::Test {
     ASSERT_TRUE(ec1_->Unmask(port1_).ok());
   }
 
-  FakeHypervisor hv_;
-  Platform dom0_, dom1_, dom2_;
   std::unique_ptr<EventChannels> ec0_, ec1_, ec2_;
   EventPort port0_ = 0, port1_ = 0;
 };

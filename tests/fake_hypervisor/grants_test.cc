@@ -18,20 +18,10 @@ using ::testing::ElementsAre;
 using testing::MustOpen;
 using testing::Readable;
 
-class GrantsTest : public ::testing::Test {
+class GrantsTest : public testing::ThreeDomains {
  protected:
-  GrantsTest() {
-    hv_.CreateDomain(1);
-    hv_.CreateDomain(2);
-    dom0_ = MustOpen(hv_, 0);
-    dom1_ = MustOpen(hv_, 1);
-    dom2_ = MustOpen(hv_, 2);
-  }
   RegionGranter& granter() { return *dom0_.region_granter; }
   GranterCounts Counts() { return granter().Counts().value(); }
-
-  FakeHypervisor hv_;
-  Platform dom0_, dom1_, dom2_;
 };
 
 TEST_F(GrantsTest, GuestsAndDom0ShareTheRegionsBytes) {

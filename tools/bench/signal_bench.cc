@@ -153,27 +153,16 @@ int main(int argc, char** argv) {
       if (status->signaled_by != 0) return true;
     }
   };
-  auto raw_ping = [&](bool with_deadline) {
-    xenevtchn_notify(evtchn, raw_port);
-    if (!with_deadline) {
-      WaitRaw(evtchn);
-      return true;
-    }
-    return WaitRawWithTimeout(evtchn, kTimeout.count());
+  // One side's half of a round trip, raw or through xenshm.
+  auto send = [&](bool raw) {
+    return raw ? xenevtchn_notify(evtchn, raw_port) == 0
+               : (*region)->Signal(other).has_value();
   };
-  auto raw_pong = [&](bool with_deadline) {
-    if (with_deadline) {
-      if (!WaitRawWithTimeout(evtchn, kTimeout.count())) return false;
-    } else {
-      WaitRaw(evtchn);
-    }
-    return xenevtchn_notify(evtchn, raw_port) == 0;
-  };
-  auto ours_ping = [&](bool with_deadline) {
-    return (*region)->Signal(other).has_value() && await_signal(with_deadline);
-  };
-  auto ours_pong = [&](bool with_deadline) {
-    return await_signal(with_deadline) && (*region)->Signal(other).has_value();
+  auto wait = [&](bool raw, bool with_deadline) {
+    if (!raw) return await_signal(with_deadline);
+    if (with_deadline) return WaitRawWithTimeout(evtchn, kTimeout.count());
+    WaitRaw(evtchn);
+    return true;
   };
   struct Loop {
     const char* name;
@@ -189,16 +178,13 @@ int main(int argc, char** argv) {
     const int block = std::min(kBlock, rounds - done);
     for (const Loop& loop : loops) {
       for (int i = 0; i < block; ++i) {
-        bool ok;
-        if (ping) {
-          ok = timed(*loop.samples, [&] {
-            return loop.raw ? raw_ping(loop.with_deadline)
-                            : ours_ping(loop.with_deadline);
-          });
-        } else {
-          ok = loop.raw ? raw_pong(loop.with_deadline)
-                        : ours_pong(loop.with_deadline);
-        }
+        const bool ok =
+            ping ? timed(*loop.samples,
+                         [&] {
+                           return send(loop.raw) &&
+                                  wait(loop.raw, loop.with_deadline);
+                         })
+                 : wait(loop.raw, loop.with_deadline) && send(loop.raw);
         if (!ok) return Fail(std::string(loop.name) + " round trip failed");
       }
     }
