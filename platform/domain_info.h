@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 
 namespace xenshm {
 

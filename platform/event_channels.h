@@ -8,8 +8,8 @@
 
 #include <optional>
 
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 
 namespace xenshm {
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <span>
 
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 
 namespace xenshm {
 

@@ -10,11 +10,11 @@
 #include <functional>
 #include <memory>
 
+#include "base/types.h"
 #include "platform/domain_info.h"
 #include "platform/event_channels.h"
 #include "platform/grant_mapper.h"
 #include "platform/region_granter.h"
-#include "platform/types.h"
 #include "platform/xenstore.h"
 
 namespace xenshm {

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "platform/status.h"
+#include "base/status.h"
 #include "platform/xenstore.h"
 #include "xenstore-schema/schema.h"
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 #include "xenstore-schema/limits.h"
 
 namespace xenshm::schema {

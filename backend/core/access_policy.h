@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/xenstore.h"
 #include "xenstore-schema/schema.h"
 

@@ -26,8 +26,8 @@
 #include "backend/core/access_policy.h"
 #include "backend/core/process_exit_watch.h"
 #include "backend/core/region_table.h"
+#include "base/status.h"
 #include "platform/platform.h"
-#include "platform/status.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/schema.h"
 

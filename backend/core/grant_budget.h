@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "platform/status.h"
+#include "base/status.h"
 
 namespace xenshm::backend {
 

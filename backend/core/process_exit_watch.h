@@ -5,7 +5,7 @@
 #ifndef XENSHM_BACKEND_CORE_PROCESS_EXIT_WATCH_H_
 #define XENSHM_BACKEND_CORE_PROCESS_EXIT_WATCH_H_
 
-#include "platform/status.h"
+#include "base/status.h"
 
 namespace xenshm::backend {
 

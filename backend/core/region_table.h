@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "backend/core/access_policy.h"
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm::backend {

@@ -74,7 +74,7 @@ fi
 build="$cache/build-$ver"
 rm -rf "$build"
 mkdir -p "$build"
-cp "$src/Kbuild" "$src/xenshm.c" "$src/xenshm_uapi.h" "$build/"
+cp "$src/Kbuild" "$src/xenshm.c" "$src/../../uapi/xenshm_uapi.h" "$build/"
 make -s -C "$kdir" M="$build" modules >&2
 
 mkdir -p "$(dirname "$out")"

@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "backend/policy/domain_policy.h"
-#include "platform/status.h"
+#include "base/status.h"
 
 namespace xenshm::policy {
 

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "backend/policy/domain_policy.h"
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/xenstore.h"
 
 namespace xenshm::policy {

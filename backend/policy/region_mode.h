@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "platform/status.h"
+#include "base/status.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm::policy {

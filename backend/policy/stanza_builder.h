@@ -12,7 +12,7 @@
 #include <string>
 
 #include "backend/policy/domain_policy.h"
-#include "platform/status.h"
+#include "base/status.h"
 
 namespace xenshm::policy {
 

@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "platform/status.h"
+#include "base/status.h"
 
 namespace xenshm::policy {
 

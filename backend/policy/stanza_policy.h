@@ -31,8 +31,8 @@
 #include "backend/core/access_policy.h"
 #include "backend/policy/domain_policy.h"
 #include "backend/policy/xl_config.h"
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 
 namespace xenshm::policy {
 

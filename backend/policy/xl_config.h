@@ -22,7 +22,7 @@
 
 #include "backend/policy/domain_policy.h"
 #include "backend/policy/stanza_builder.h"
-#include "platform/status.h"
+#include "base/status.h"
 
 namespace xenshm::policy {
 

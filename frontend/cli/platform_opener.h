@@ -4,8 +4,8 @@
 #ifndef XENSHM_FRONTEND_CLI_PLATFORM_OPENER_H_
 #define XENSHM_FRONTEND_CLI_PLATFORM_OPENER_H_
 
+#include "base/status.h"
 #include "platform/platform.h"
-#include "platform/status.h"
 
 namespace xenshm::cli {
 

@@ -71,8 +71,11 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
                  "size " + std::to_string(size) + " is not in 1.." +
                      std::to_string(schema::kMaxRegionBytes));
   }
-  schema::AttachRequest request{*valid_name, size, options.mode,
-                                options.access};
+  schema::AttachRequest request{.name = *valid_name,
+                                .size = size,
+                                .mode = options.mode,
+                                .access = options.access,
+                                .pid = std::nullopt};
   // dom0 programs map through the kernel module, which cannot tell xenshmd
   // that a process died holding a mapping; xenshmd watches the pid instead.
   if (platform_.self == kDom0) request.pid = getpid();

@@ -24,8 +24,8 @@
 #include <memory>
 #include <optional>
 
+#include "base/status.h"
 #include "platform/platform.h"
-#include "platform/status.h"
 #include "xenshm/signals.h"
 
 namespace xenshm {

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "backend/kmod/xenshm_uapi.h"
+#include "uapi/xenshm_uapi.h"
 
 namespace xenshm {
 namespace {

@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/region_granter.h"
-#include "platform/status.h"
-#include "platform/types.h"
 
 namespace xenshm {
 

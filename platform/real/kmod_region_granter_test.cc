@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "backend/kmod/xenshm_uapi.h"
 #include "gtest/gtest.h"
+#include "uapi/xenshm_uapi.h"
 
 namespace xenshm {
 namespace {

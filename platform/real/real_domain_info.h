@@ -7,9 +7,9 @@
 #include <memory>
 #include <vector>
 
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/domain_info.h"
-#include "platform/status.h"
-#include "platform/types.h"
 
 struct xc_interface_core;  // libxenctrl's opaque handle (xc_interface).
 

@@ -11,9 +11,9 @@
 #include <memory>
 #include <optional>
 
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/event_channels.h"
-#include "platform/status.h"
-#include "platform/types.h"
 
 struct xenevtchn_handle;  // libxenevtchn's opaque handle.
 

@@ -27,9 +27,9 @@
 #include <memory>
 #include <span>
 
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/grant_mapper.h"
-#include "platform/status.h"
-#include "platform/types.h"
 
 struct xengntdev_handle;  // libxengnttab's opaque handle.
 

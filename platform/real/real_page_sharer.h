@@ -11,8 +11,8 @@
 #include <memory>
 #include <vector>
 
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 
 struct xengntdev_handle;  // libxengntshr's opaque handle.
 

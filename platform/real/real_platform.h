@@ -2,8 +2,8 @@
 #ifndef XENSHM_PLATFORM_REAL_REAL_PLATFORM_H_
 #define XENSHM_PLATFORM_REAL_REAL_PLATFORM_H_
 
+#include "base/status.h"
 #include "platform/platform.h"
-#include "platform/status.h"
 
 namespace xenshm {
 

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/xenstore.h"
 
 struct xs_handle;  // libxenstore's opaque handle.

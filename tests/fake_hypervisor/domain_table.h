@@ -10,9 +10,9 @@
 #include <optional>
 #include <vector>
 
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/domain_info.h"
-#include "platform/status.h"
-#include "platform/types.h"
 
 namespace xenshm::fake {
 

@@ -23,9 +23,9 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/platform.h"
-#include "platform/status.h"
-#include "platform/types.h"
 #include "tests/fake_hypervisor/domain_table.h"
 #include "tests/fake_hypervisor/fake_event_channels.h"
 #include "tests/fake_hypervisor/fake_grants.h"

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "platform/status.h"
-#include "platform/types.h"
+#include "base/status.h"
+#include "base/types.h"
 
 namespace xenshm::fake {
 

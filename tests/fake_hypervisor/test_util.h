@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "platform/platform.h"
-#include "platform/status.h"
 #include "tests/fake_hypervisor/fake_hypervisor.h"
 
 namespace xenshm::fake::testing {

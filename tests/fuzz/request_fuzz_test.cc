@@ -82,7 +82,9 @@ TEST(ParserFuzz, NoCrashAndEveryRejectionHasAReason) {
     check(schema::ParsePort(value));
     check(schema::ParseRefList(value, 64));
     auto path = schema::ParseFrontendPath(value);
-    if (path && path->handle) EXPECT_LE(*path->handle, schema::kMaxHandle);
+    if (path && path->handle) {
+      EXPECT_LE(*path->handle, schema::kMaxHandle);
+    }
   }
 }
 
@@ -99,7 +101,9 @@ TEST(ParserFuzz, GrantDirectoryReaderBoundsEverything) {
     }
     const size_t expected = rng() % 5000;
     auto refs = schema::ReadGrantDirectory(pages, expected);
-    if (refs) EXPECT_EQ(refs->size(), expected);
+    if (refs) {
+      EXPECT_EQ(refs->size(), expected);
+    }
   }
 }
 

@@ -240,7 +240,7 @@ TEST(Attach, ProcessDeathDetachesThroughUnmapNotify) {
   XenStore& xs = *raw.xenstore;
   SubmitRawRequest(xs, kGuestB, 0,
                    {"moo", kPageSize, schema::AttachMode::kAttachOnly,
-                    schema::Access::kReadWrite});
+                    schema::Access::kReadWrite, std::nullopt});
   auto backend = [&](std::string_view node) {
     return xs.Read(kNoTransaction, schema::BackendNode(kGuestB, 0, node))
         .value_or("");
@@ -350,8 +350,7 @@ int ExitedPid() {
 void RequestAsDom0Program(Platform& dom0, uint32_t handle, int pid) {
   schema::AttachRequest request{"moo", kPageSize,
                                 schema::AttachMode::kCreateOrAttach,
-                                schema::Access::kReadWrite};
-  request.pid = pid;
+                                schema::Access::kReadWrite, pid};
   SubmitRawRequest(*dom0.xenstore, kDom0, handle, request);
 }
 
@@ -392,10 +391,9 @@ TEST(Attach, AGuestsPidNodeIsIgnored) {
   FakeXenSystem system;
   Platform& guest = system.OpenProcess(kGuestA);
   XenStore& xs = *guest.xenstore;
-  schema::AttachRequest request{"moo", kPageSize,
-                                schema::AttachMode::kCreateOrAttach,
-                                schema::Access::kReadWrite};
-  request.pid = ExitedPid();  // dom0 would withdraw such a request
+  schema::AttachRequest request{
+      "moo", kPageSize, schema::AttachMode::kCreateOrAttach,
+      schema::Access::kReadWrite, ExitedPid()};  // dom0 would withdraw it
   SubmitRawRequest(xs, kGuestA, 0, request);
   EXPECT_TRUE(Eventually([&] {
     return xs.Read(kNoTransaction,

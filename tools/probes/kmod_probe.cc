@@ -38,12 +38,12 @@
 #include <string_view>
 #include <vector>
 
-#include "backend/kmod/xenshm_uapi.h"
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_grant_mapper.h"
 #include "platform/region_granter.h"
-#include "platform/status.h"
-#include "platform/types.h"
+#include "uapi/xenshm_uapi.h"
 
 namespace xenshm {
 namespace {

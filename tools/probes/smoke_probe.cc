@@ -41,11 +41,11 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
+#include "base/types.h"
 #include "platform/platform.h"
 #include "platform/real/real_page_sharer.h"
 #include "platform/real/real_platform.h"
-#include "platform/status.h"
-#include "platform/types.h"
 
 namespace xenshm {
 namespace {

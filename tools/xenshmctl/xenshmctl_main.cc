@@ -12,9 +12,9 @@
 #include <string_view>
 
 #include "backend/core/grant_budget.h"
-#include "backend/kmod/xenshm_uapi.h"
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_xenstore.h"
+#include "uapi/xenshm_uapi.h"
 #include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/schema.h"
 

@@ -24,8 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "platform/platform.h"
-#include "platform/status.h"
 #include "xenshm/signals.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/schema.h"

@@ -39,7 +39,7 @@ build_kernel_modules() {
   [ -f "$script" ] || return 0
   key=$({
     echo "$1"
-    find "$REPO_ROOT/backend/kmod" -maxdepth 1 -type f | LC_ALL=C sort |
+    find "$REPO_ROOT/backend/kmod" "$REPO_ROOT/uapi" -maxdepth 1 -type f | LC_ALL=C sort |
       while read -r f; do hash_files "$f"; done
   } | hash_text)
   out=$LAB_CACHE/kmod/$key/xenshm.ko

@@ -3,8 +3,8 @@
 // The same codes appear in the xenstore `status` node, in libxenshm's return
 // values and in the CLIs' output, so a user sees one vocabulary everywhere.
 // errno becomes a Status in exactly one function (StatusFromErrno).
-#ifndef XENSHM_PLATFORM_STATUS_H_
-#define XENSHM_PLATFORM_STATUS_H_
+#ifndef XENSHM_BASE_STATUS_H_
+#define XENSHM_BASE_STATUS_H_
 
 #include <expected>
 #include <optional>
@@ -99,4 +99,4 @@ struct ErrorReturn {
     }                                                          \
   } while (0)
 
-#endif  // XENSHM_PLATFORM_STATUS_H_
+#endif  // XENSHM_BASE_STATUS_H_

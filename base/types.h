@@ -1,6 +1,6 @@
 // Plain identifiers shared by every layer.
-#ifndef XENSHM_PLATFORM_TYPES_H_
-#define XENSHM_PLATFORM_TYPES_H_
+#ifndef XENSHM_BASE_TYPES_H_
+#define XENSHM_BASE_TYPES_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -17,4 +17,4 @@ inline constexpr size_t kPageSize = 4096;
 
 }  // namespace xenshm
 
-#endif  // XENSHM_PLATFORM_TYPES_H_
+#endif  // XENSHM_BASE_TYPES_H_
