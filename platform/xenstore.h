@@ -67,7 +67,7 @@ class XenStore {
 
   virtual Result<XsTransaction> TransactionStart() = 0;
   // commit=false aborts. A conflicting commit returns kAgain; the caller
-  // retries the whole transaction (see RetryOnAgain in xenstore_retry.h).
+  // retries the whole transaction (RetryOnAgain, xenstore_retry.h).
   virtual Status TransactionEnd(XsTransaction t, bool commit) = 0;
 
   virtual Status Watch(const std::string& path, const std::string& token) = 0;

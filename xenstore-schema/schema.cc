@@ -72,6 +72,23 @@ std::string RegistryRoot() { return "/local/domain/0/xenshm/regions"; }
 std::string RegistryPath(std::string_view region_name) {
   return RegistryRoot() + "/" + std::string(region_name);
 }
+std::string FormatPeerRef(PeerRef peer) {
+  return std::to_string(peer.domain) + "/" + std::to_string(peer.handle);
+}
+
+Result<PeerRef> ParsePeerRef(std::string_view value) {
+  const size_t slash = value.find('/');
+  if (slash == std::string_view::npos) {
+    return Error(Code::kInvalidArgument,
+                 "peer " + Quote(value) + " is not <domid>/<handle>");
+  }
+  auto domain = ParseDomainId(value.substr(0, slash));
+  if (!domain) return std::unexpected(domain.error());
+  auto handle = ParseHandle(value.substr(slash + 1));
+  if (!handle) return std::unexpected(handle.error());
+  return PeerRef{*domain, *handle};
+}
+
 std::string RegistryPeerPath(std::string_view region_name, uint32_t index) {
   return RegistryPath(region_name) + "/" + std::string(kNodePeers) + "/" +
          std::to_string(index);

@@ -76,6 +76,23 @@ std::string RegistryPath(std::string_view region_name);
 // .../regions/<name>/peers/<index> = "<domid>/<handle>"
 std::string RegistryPeerPath(std::string_view region_name, uint32_t index);
 
+// A registry peer entry's value: which attachment holds that index.
+struct PeerRef {
+  DomainId domain = 0;
+  uint32_t handle = 0;
+  friend bool operator==(const PeerRef&, const PeerRef&) = default;
+};
+// "<domid>/<handle>"
+std::string FormatPeerRef(PeerRef peer);
+// kInvalidArgument unless exactly "<domid>/<handle>", both strict decimal.
+Result<PeerRef> ParsePeerRef(std::string_view value);
+
+// The registry's region attributes (.../regions/<name>/<attribute>).
+inline constexpr std::string_view kRegistrySize = "size";    // bytes
+inline constexpr std::string_view kRegistryOwner = "owner";  // domid
+inline constexpr std::string_view kRegistryMode = "mode";    // e.g. "0640"
+inline constexpr std::string_view kRegistryGid = "gid";      // group name
+
 // .../backend/xenshm/<d>/<handle>/members/<index>[/<node>]
 std::string BackendMemberPath(DomainId domain, uint32_t handle, uint32_t index);
 // .../device/xenshm/<handle>/<list>/<index>, list = offers or bound.

@@ -114,5 +114,15 @@ TEST(Pages, RoundsUp) {
   EXPECT_EQ(PagesFor(128ull << 20), 32768u);
 }
 
+TEST(PeerRef, RoundTripsAndRejectsJunk) {
+  const PeerRef peer{7, 12};
+  EXPECT_EQ(FormatPeerRef(peer), "7/12");
+  EXPECT_EQ(ParsePeerRef("7/12").value(), peer);
+  for (std::string_view bad : {"", "7", "7/", "/12", "7/12/1", "07/12", "7/-1",
+                               "70000/1", "7/1x", "7 /12"}) {
+    EXPECT_FALSE(ParsePeerRef(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace xenshm::schema
