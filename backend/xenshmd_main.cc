@@ -11,7 +11,11 @@
 //                     dom0's grant table has free, less a reserve)
 //     --policy        dom0's policy file (default /etc/xenshm/policy.cfg;
 //                     a missing default file means no dom0 policy)
+#include <sys/signalfd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,12 +27,9 @@
 #include "backend/policy/xl_config.h"
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_platform.h"
+#include "xenstore-schema/schema.h"
 
 namespace {
-
-volatile std::sig_atomic_t stop_requested = 0;
-
-void RequestStop(int) { stop_requested = 1; }
 
 [[noreturn]] void Fatal(const xenshm::Status& status) {
   std::fprintf(stderr, "xenshmd: fatal: %s\n", status.ToString().c_str());
@@ -52,7 +53,10 @@ int main(int argc, char** argv) {
       policy_file = argv[++i];
       policy_file_given = true;
     } else if (arg == "--grant-budget" && i + 1 < argc) {
-      options.grant_budget = std::strtoull(argv[++i], nullptr, 10);
+      auto budget =
+          xenshm::schema::ParseDecimal(argv[++i], UINT64_MAX, "--grant-budget");
+      if (!budget) Fatal(budget.error());
+      options.grant_budget = *budget;
     } else {
       std::fprintf(stderr,
                    "usage: xenshmd [--check] [--reset] [--grant-budget N] "
@@ -82,19 +86,21 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  struct sigaction action = {};
-  action.sa_handler = RequestStop;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+  // SIGTERM and SIGINT reach the daemon's poll loop as a readable signalfd,
+  // so the loop has one way to stop and no handler runs inside it.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  if (sigprocmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
+    Fatal(xenshm::StatusFromErrno(errno, "sigprocmask"));
+  }
+  const int stop_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+  if (stop_fd < 0) Fatal(xenshm::StatusFromErrno(errno, "signalfd"));
 
   xenshm::backend::Daemon daemon(*platform, options);
   if (xenshm::Status started = daemon.Start(); !started.ok()) Fatal(started);
-  while (!stop_requested) {
-    if (xenshm::Status ran = daemon.RunOnce(std::chrono::milliseconds(200));
-        !ran.ok()) {
-      Fatal(ran);
-    }
-  }
+  if (xenshm::Status ran = daemon.Run(stop_fd); !ran.ok()) Fatal(ran);
   const size_t attached = daemon.Shutdown();
   if (attached > 0) {
     std::fprintf(stderr,

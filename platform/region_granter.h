@@ -54,6 +54,9 @@ class RegionGranter {
   virtual Result<GranterCounts> Counts() = 0;
   // Free grant entries left in dom0's grant table (for the budget check).
   virtual Result<uint64_t> FreeGrantEntries() = 0;
+  // Entries per grant-table frame: 512 with grant table v1, 256 with v2
+  // (for the advice on raising gnttab_max_frames). v1 unless overridden.
+  virtual uint32_t GrantEntriesPerFrame() { return 512; }
 };
 
 }  // namespace xenshm

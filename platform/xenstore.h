@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,17 @@ struct XsPermission {
   XsAccess access = XsAccess::kNone;
   friend bool operator==(const XsPermission&, const XsPermission&) = default;
 };
+
+// Permissions of a node only dom0 may write and `readers` may read (the
+// first entry names the owner and what everyone else may do: nothing).
+inline std::vector<XsPermission> Dom0OwnedReadableBy(
+    const std::set<DomainId>& readers) {
+  std::vector<XsPermission> perms = {{kDom0, XsAccess::kNone}};
+  for (DomainId reader : readers) {
+    if (reader != kDom0) perms.push_back({reader, XsAccess::kRead});
+  }
+  return perms;
+}
 
 // 0 means "not in a transaction".
 using XsTransaction = uint32_t;

@@ -1,12 +1,15 @@
 #include "backend/core/daemon.h"
 
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
-#include <cstring>
+#include <cerrno>
 #include <iostream>
+#include <utility>
 #include <vector>
 
-#include "backend/core/grant_budget.h"
+#include "platform/xenstore_retry.h"
 #include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/limits.h"
 
@@ -17,39 +20,23 @@ constexpr std::string_view kDomainsToken = "domains";
 constexpr std::string_view kFrontendToken = "frontend";
 constexpr std::string_view kPolicyToken = "policy";
 
-// Only dom0 may write; `readers` may read.
-std::vector<XsPermission> ReadableBy(const std::set<DomainId>& readers) {
-  std::vector<XsPermission> perms = {{kDom0, XsAccess::kNone}};
-  for (DomainId reader : readers) {
-    if (reader != kDom0) perms.push_back({reader, XsAccess::kRead});
-  }
-  return perms;
+std::string MillisecondsSince(std::chrono::steady_clock::time_point since) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - since)
+                            .count());
 }
 
 }  // namespace
-
-Status Daemon::RetryOnAgain(const std::function<Status(XsTransaction)>& body) {
-  constexpr int kAttempts = 16;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto t = xenstore_.TransactionStart();
-    if (!t) return t.error();
-    Status done = body(*t);
-    if (!done.ok()) {
-      (void)xenstore_.TransactionEnd(*t, false);
-      return done;
-    }
-    Status committed = xenstore_.TransactionEnd(*t, true);
-    if (committed.code() != Code::kAgain) return committed;
-  }
-  return Status(Code::kAgain, "xenstore transaction kept conflicting");
-}
 
 Daemon::Daemon(Platform& platform, DaemonOptions options)
     : platform_(platform),
       xenstore_(*platform.xenstore),
       granter_(*platform.region_granter),
       options_(std::move(options)),
-      policy_(options_.policy != nullptr ? *options_.policy : allow_all_) {}
+      policy_(options_.policy != nullptr ? *options_.policy : allow_all_),
+      grants_(options_.grant_budget),
+      registry_(xenstore_),
+      liveness_(options_.orphan_grace) {}
 
 void Daemon::Log(const std::string& line) {
   if (options_.log) {
@@ -70,6 +57,8 @@ Status Daemon::Start() {
   auto channels = platform_.open_event_channels();
   if (!channels) return channels.error();
   event_channels_ = std::move(*channels);
+  signals_ =
+      std::make_unique<SignalBroker>(xenstore_, *event_channels_, attachments_);
   if (std::string root = policy_.WatchedRoot(); !root.empty()) {
     if (!xenstore_.Read(kNoTransaction, root)) {
       XENSHM_RETURN_IF_ERROR(xenstore_.Mkdir(kNoTransaction, root));
@@ -108,13 +97,8 @@ Status Daemon::HandleLeftovers() {
           released.ToString());
     }
   }
-  // The registry describes this daemon's table, empty at start: entries an
-  // earlier xenshmd left (crash, module reloaded) would list ghosts.
-  if (auto names = xenstore_.List(kNoTransaction, schema::RegistryRoot())) {
-    for (const std::string& name : *names) {
-      (void)xenstore_.Remove(kNoTransaction, schema::RegistryPath(name));
-    }
-  }
+  // The registry describes this daemon's table, empty at start.
+  registry_.Clear();
   if (!regions->empty()) {
     Log("--reset: released " + std::to_string(regions->size()) +
         " regions of an earlier xenshmd; their peers are told to attach "
@@ -147,7 +131,7 @@ void Daemon::SetUpDomain(DomainId domain) {
   // One transaction, so the guest never sees the directory before it may
   // write in it.
   const std::string root = schema::FrontendRoot(domain);
-  Status made = RetryOnAgain([&](XsTransaction t) -> Status {
+  Status made = RetryOnAgain(xenstore_, [&](XsTransaction t) -> Status {
     XENSHM_RETURN_IF_ERROR(xenstore_.Mkdir(t, root));
     return xenstore_.SetPermissions(t, root, {{domain, XsAccess::kNone}});
   });
@@ -158,7 +142,8 @@ void Daemon::SetUpDomain(DomainId domain) {
   }
   const std::string backend = schema::BackendDomainPath(domain);
   (void)xenstore_.Mkdir(kNoTransaction, backend);
-  (void)xenstore_.SetPermissions(kNoTransaction, backend, ReadableBy({domain}));
+  (void)xenstore_.SetPermissions(kNoTransaction, backend,
+                                 Dom0OwnedReadableBy({domain}));
   if (Status watched = xenstore_.Watch(root, std::string(kFrontendToken));
       !watched.ok()) {
     Log("domain " + std::to_string(domain) + ": cannot watch " + root + ": " +
@@ -172,71 +157,25 @@ void Daemon::SetUpDomain(DomainId domain) {
   ScanDomain(domain);
 }
 
-void Daemon::PreCreateRegions(DomainId domain) {
-  for (const PreCreate& region : policy_.RegionsToPreCreate(domain)) {
-    if (table_.Find(region.name) != nullptr) continue;
-    if (Status made = CreateRegion(region.name, region.size, domain);
-        !made.ok()) {
-      Log("domain " + std::to_string(domain) + ": cannot pre-create '" +
-          region.name + "': " + made.ToString());
-      continue;
-    }
-    table_.Mutable(region.name).pinned_by = domain;
-    PublishRegistry(region.name);
-    Log("region '" + region.name + "' pre-created for domain " +
-        std::to_string(domain));
-  }
-}
-
-Status Daemon::CreateRegion(const std::string& name, uint64_t size,
-                            DomainId creator) {
-  auto id = granter_.Allocate(schema::PagesFor(size));
-  if (!id) {
-    return Status(Code::kNoMemory, "cannot allocate " + std::to_string(size) +
-                                       " bytes for '" + name +
-                                       "': " + id.error().ToString());
-  }
-  table_.Create(name, size, *id);
-  table_.Mutable(name).attributes = policy_.OnRegionCreated(name, creator);
-  table_.Mutable(name).attributes.emplace_back("owner",
-                                               std::to_string(creator));
-  return Status();
-}
-
-void Daemon::DestroyRegion(const std::string& name) {
-  const Region* region = table_.Find(name);
-  if (region == nullptr) return;
-  (void)granter_.Release(region->id);
-  (void)xenstore_.Remove(kNoTransaction, schema::RegistryPath(name));
-  policy_.OnRegionDestroyed(name);
-  table_.Erase(name);
-  Log("region '" + name + "' destroyed");
-}
-
 void Daemon::ForgetDomain(DomainId domain) {
-  for (AttachmentKey key : table_.AttachmentsOf(domain)) {
+  for (AttachmentKey key : regions_.AttachmentsOf(domain)) {
     Detach(key, "domain " + std::to_string(domain) + " is gone");
   }
   std::vector<std::string> unpinned;
-  for (const auto& [name, region] : table_.regions()) {
+  for (const auto& [name, region] : regions_.regions()) {
     if (region.pinned_by == domain) unpinned.push_back(name);
   }
   for (const std::string& name : unpinned) {
-    table_.Mutable(name).pinned_by.reset();
-    if (table_.Find(name)->peers.empty()) DestroyRegion(name);
+    regions_.Mutable(name).pinned_by.reset();
+    if (regions_.Find(name)->peers.empty()) DestroyRegion(name);
   }
   policy_.Forget(xenstore_, domain);
   (void)xenstore_.Unwatch(schema::FrontendRoot(domain),
                           std::string(kFrontendToken));
   (void)xenstore_.Remove(kNoTransaction, schema::BackendDomainPath(domain));
-  std::erase_if(answered_,
-                [&](const AttachmentKey& key) { return key.domain == domain; });
-  std::erase_if(orphans_, [&](const auto& entry) {
-    return entry.first.domain == domain;
-  });
-  std::erase_if(frontend_states_, [&](const auto& entry) {
-    return entry.first.domain == domain;
-  });
+  for (AttachmentKey key : attachments_.KeysOf(domain)) {
+    attachments_.Erase(key);
+  }
   domains_.erase(domain);
   Log("domain " + std::to_string(domain) + " forgotten");
 }
@@ -253,16 +192,16 @@ void Daemon::ScanDomain(DomainId domain) {
   for (uint32_t handle : handles) HandleAttachment({domain, handle});
 
   // Handles whose frontend directory vanished: detach and clean up.
-  std::set<AttachmentKey> known(answered_);
-  for (AttachmentKey key : table_.AttachmentsOf(domain)) known.insert(key);
-  for (AttachmentKey key : known) {
-    if (key.domain != domain || handles.contains(key.handle)) continue;
-    if (table_.FindAttachment(key)) Detach(key, "frontend removed");
-    (void)xenstore_.Remove(kNoTransaction,
-                           schema::BackendPath(key.domain, key.handle));
-    answered_.erase(key);
-    frontend_states_.erase(key);
-    orphans_.erase(key);
+  for (AttachmentKey key : attachments_.KeysOf(domain)) {
+    if (handles.contains(key.handle)) continue;
+    const Attachment& record = *attachments_.Find(key);
+    const bool answered = record.answered || record.held;
+    if (record.held) Detach(key, "frontend removed");
+    if (answered) {
+      (void)xenstore_.Remove(kNoTransaction,
+                             schema::BackendPath(key.domain, key.handle));
+    }
+    attachments_.Erase(key);
   }
 }
 
@@ -271,77 +210,75 @@ void Daemon::HandleAttachment(AttachmentKey key) {
       kNoTransaction,
       schema::FrontendNode(key.domain, key.handle, schema::kNodeState));
   if (!raw_state) return;  // request not complete yet
+  bool created = false;
+  Attachment& record = attachments_.Open(key, &created);
   auto state = schema::ParseState(*raw_state);
   if (!state) {
-    if (!answered_.contains(key)) {
-      PublishFailure(key, state.error());
+    if (!record.answered) {
+      PublishFailure(record, state.error());
     } else {
       PublishError(key, state.error());
     }
     return;
   }
-  auto [previous, inserted] =
-      frontend_states_.try_emplace(key, schema::XenbusState::kInitialising);
-  if (inserted && *state == schema::XenbusState::kConnected &&
-      !answered_.contains(key)) {
+  if (created && *state == schema::XenbusState::kConnected) {
     // Connected before we ever answered: an earlier xenshmd's attachment,
     // which we cannot adopt. Its library sees Closed when it next looks.
-    previous->second = *state;
-    PublishFailure(key, Status(Code::kBackendUnavailable,
-                               "xenshmd restarted: this attachment is gone; "
-                               "attach again"));
+    record.frontend_state = *state;
+    PublishFailure(record, Status(Code::kBackendUnavailable,
+                                  "xenshmd restarted: this attachment is "
+                                  "gone; attach again"));
     return;
   }
-  if (*state == previous->second && !inserted) {
-    if (table_.FindAttachment(key)) RelaySignals(key);
-    return;
-  }
-  if (Status moved = schema::CheckFrontendTransition(previous->second, *state);
-      !moved.ok()) {
-    if (answered_.contains(key)) {
-      PublishError(key, moved);
-    } else {
-      PublishFailure(key, moved);
+  if (*state == record.frontend_state && !created) {
+    if (const auto joined = regions_.FindAttachment(key)) {
+      signals_->Relay(*joined->first, *joined->second);
     }
     return;
   }
-  previous->second = *state;
+  if (Status moved =
+          schema::CheckFrontendTransition(record.frontend_state, *state);
+      !moved.ok()) {
+    if (record.answered) {
+      PublishError(key, moved);
+    } else {
+      PublishFailure(record, moved);
+    }
+    return;
+  }
+  record.frontend_state = *state;
 
-  if (*state == schema::XenbusState::kInitialised && !answered_.contains(key)) {
-    answered_.insert(key);
+  if (*state == schema::XenbusState::kInitialised && !record.answered) {
+    record.answered = true;
     auto request = schema::ReadAttachRequest(xenstore_, kNoTransaction,
                                              key.domain, key.handle);
-    Status result = request ? Attach(key, *request) : request.error();
+    Status result = request ? Attach(record, *request) : request.error();
     if (!result.ok()) {
-      Log("domain " + std::to_string(key.domain) + " handle " +
-          std::to_string(key.handle) +
-          ": attach refused: " + result.ToString());
-      PublishFailure(key, result);
+      Log(Describe(key) + ": attach refused: " + result.ToString());
+      PublishFailure(record, result);
     }
     return;
   }
   // Only a frontend that stays Connected after its unmap-notify is a dead
   // process's; any other move means a library is at work.
-  if (*state != schema::XenbusState::kConnected) orphans_.erase(key);
-  if (*state == schema::XenbusState::kConnected && table_.FindAttachment(key)) {
-    RelaySignals(key);
+  if (*state != schema::XenbusState::kConnected) record.orphan_deadline.reset();
+  const auto joined = regions_.FindAttachment(key);
+  if (*state == schema::XenbusState::kConnected && joined) {
+    signals_->Relay(*joined->first, *joined->second);
     return;
   }
   if (*state >= schema::XenbusState::kClosing) {
-    if (table_.FindAttachment(key)) Detach(key, "frontend closed");
+    if (joined) Detach(key, "frontend closed");
     WriteBackend(key, schema::kNodeState,
                  schema::StateValue(schema::XenbusState::kClosed));
   }
 }
 
-Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
+Status Daemon::Attach(Attachment& record,
+                      const schema::AttachRequest& request) {
   // Timed for the log: where an attach's time goes (docs/performance.md).
   const auto started = std::chrono::steady_clock::now();
-  auto elapsed_ms = [](std::chrono::steady_clock::time_point since) {
-    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - since)
-                              .count());
-  };
+  const AttachmentKey key = record.key;
   std::optional<ProcessExitWatch> exit_watch;
   if (key.domain == kDom0 && request.pid) {
     auto watch = ProcessExitWatch::Open(*request.pid);
@@ -359,9 +296,10 @@ Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
   }
   XENSHM_RETURN_IF_ERROR(
       policy_.Check({key.domain, request.name, request.access,
-                     table_.Find(request.name) == nullptr}));
+                     regions_.Find(request.name) == nullptr}));
+  UndoLog undo;
   bool created = false;
-  if (table_.Find(request.name) == nullptr) {
+  if (regions_.Find(request.name) == nullptr) {
     if (request.mode == schema::AttachMode::kAttachOnly) {
       return Status(Code::kDoesNotExist,
                     "region '" + request.name + "' does not exist");
@@ -369,47 +307,34 @@ Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
     XENSHM_RETURN_IF_ERROR(
         CreateRegion(request.name, request.size, key.domain));
     created = true;
+    undo.Add([this, name = request.name] { DestroyRegion(name); });
   }
-  const Region& region = *table_.Find(request.name);
-  auto destroy_if_created = [&] {
-    if (created) DestroyRegion(request.name);
-  };
-  auto index = table_.CheckJoin(request.name, key);
-  if (!index) {
-    destroy_if_created();
-    return index.error();
-  }
-  Peer peer;
-  peer.key = key;
-  peer.index = *index;
-  peer.access = request.access;
+  const Region& region = *regions_.Find(request.name);
+  auto index = regions_.CheckJoin(request.name, key);
+  if (!index) return index.error();
+  Holdings held;
   auto control_port = event_channels_->AllocateUnbound(key.domain);
-  if (!control_port) {
-    destroy_if_created();
-    return control_port.error();
-  }
-  peer.control_port = *control_port;
+  if (!control_port) return control_port.error();
+  held.control_port = *control_port;
+  undo.Add(
+      [this, port = *control_port] { (void)event_channels_->Unbind(port); });
   std::string directory_refs;
   std::string granted_in = "0";
   if (key.domain != kDom0) {
     const auto granting = std::chrono::steady_clock::now();
-    if (Status granted =
-            GrantToGuest(region, key, request.access, peer, directory_refs);
-        !granted.ok()) {
-      (void)event_channels_->Unbind(*control_port);
-      destroy_if_created();
-      return granted;
-    }
-    granted_in = elapsed_ms(granting);
+    XENSHM_RETURN_IF_ERROR(
+        GrantToGuest(region, key, request.access, held, directory_refs, undo));
+    granted_in = MillisecondsSince(granting);
   }
-  table_.Join(request.name, peer);
-  if (exit_watch) exit_watches_.emplace(key, std::move(*exit_watch));
-  PublishRegistry(request.name);
-  WriteBackend(key, schema::kNodeEventChannel, std::to_string(*control_port));
+  undo.Commit();
 
+  regions_.Join(request.name, Peer{key, *index, request.access});
+  record.held = held;
+  if (exit_watch) record.exit_watch = std::move(*exit_watch);
+  registry_.Publish(region);
+  WriteBackend(key, schema::kNodeEventChannel, std::to_string(*control_port));
   WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
-  WriteBackend(key, schema::kNodePages, std::to_string(region.pages));
-  WriteBackend(key, schema::kNodePeerIndex, std::to_string(peer.index));
+  WriteBackend(key, schema::kNodePeerIndex, std::to_string(*index));
   if (key.domain == kDom0) {
     WriteBackend(key, schema::kNodeRegionId, std::to_string(region.id));
   } else {
@@ -418,154 +343,159 @@ Status Daemon::Attach(AttachmentKey key, const schema::AttachRequest& request) {
   WriteBackend(key, schema::kNodeStatus, std::string(CodeName(Code::kOk)));
   WriteBackend(key, schema::kNodeState,
                schema::StateValue(schema::XenbusState::kConnected));
-  PublishMembers(request.name);
-  Log("domain " + std::to_string(key.domain) + " handle " +
-      std::to_string(key.handle) + (created ? " created '" : " joined '") +
-      request.name + "' as peer " + std::to_string(peer.index) + " (" +
+  signals_->PublishMembers(region);
+  Log(Describe(key) + (created ? " created '" : " joined '") + request.name +
+      "' as peer " + std::to_string(*index) + " (" +
       std::string(schema::AccessName(request.access)) + "); granted in " +
-      granted_in + " ms, answered in " + elapsed_ms(started) + " ms");
+      granted_in + " ms, answered in " + MillisecondsSince(started) + " ms");
   return Status();
 }
 
 Status Daemon::GrantToGuest(const Region& region, AttachmentKey key,
-                            schema::Access access, Peer& peer,
-                            std::string& directory_refs) {
-  const size_t directory_pages = schema::GrantDirectoryPages(region.pages);
+                            schema::Access access, Holdings& held,
+                            std::string& directory_refs, UndoLog& undo) {
+  const uint64_t entries = GrantEntriesFor(region.pages);
   auto free_entries = granter_.FreeGrantEntries();
   if (!free_entries) return free_entries.error();
   XENSHM_RETURN_IF_ERROR(
-      CheckGrantBudget(*free_entries, region.pages + directory_pages,
-                       options_.grant_budget, grants_in_use_));
+      grants_.Check({*free_entries, granter_.GrantEntriesPerFrame()}, entries));
 
   auto refs = granter_.Grant(region.id, key.domain,
                              access == schema::Access::kReadOnly);
   if (!refs) return refs.error();
-  auto revoke_region = [&] { (void)granter_.Revoke(region.id, key.domain); };
+  undo.Add([this, id = region.id, domain = key.domain] {
+    (void)granter_.Revoke(id, domain);
+  });
 
-  auto directory = granter_.Allocate(directory_pages);
+  auto directory = granter_.Allocate(schema::GrantDirectoryPages(region.pages));
   if (!directory) {
-    revoke_region();
     return Status(Code::kNoMemory,
                   "grant directory: " + directory.error().ToString());
   }
-  auto drop_directory = [&] {
-    (void)granter_.Release(*directory);
-    revoke_region();
-  };
+  undo.Add([this, id = *directory] { (void)granter_.Release(id); });
   {
     auto mapping = granter_.MapLocal(*directory);
-    if (!mapping) {
-      drop_directory();
-      return mapping.error();
-    }
+    if (!mapping) return mapping.error();
     schema::WriteGrantDirectory(
         *refs, std::span(static_cast<std::byte*>((*mapping)->data()),
                          (*mapping)->size()));
   }
   auto directory_grants =
       granter_.Grant(*directory, key.domain, /*readonly=*/true);
-  if (!directory_grants) {
-    drop_directory();
-    return directory_grants.error();
-  }
-  peer.directory = *directory;
+  if (!directory_grants) return directory_grants.error();
+  undo.Add([this, id = *directory, domain = key.domain] {
+    (void)granter_.Revoke(id, domain);
+  });
+  grants_.Charge(entries);
+  undo.Add([this, entries] { grants_.Refund(entries); });
+  held.directory = *directory;
+  held.grant_entries = entries;
   directory_refs = schema::FormatRefList(*directory_grants);
-  grants_in_use_ += region.pages + directory_pages;
   return Status();
 }
 
 void Daemon::Detach(AttachmentKey key, std::string_view why) {
-  exit_watches_.erase(key);
-  auto left = table_.Leave(key);
+  Attachment* record = attachments_.Find(key);
+  std::optional<Holdings> held;
+  if (record != nullptr) {
+    record->exit_watch.reset();
+    held = std::exchange(record->held, std::nullopt);
+  }
+  auto left = regions_.Leave(key);
   if (!left) return;
-  const Region* region = table_.Find(left->name);
-  if (left->peer.control_port) {
-    (void)event_channels_->Unbind(*left->peer.control_port);
-  }
-  if (key.domain != kDom0) {
-    if (Status revoked = granter_.Revoke(region->id, key.domain);
-        !revoked.ok()) {
-      Log("revoke of '" + left->name + "' from domain " +
-          std::to_string(key.domain) + ": " + revoked.ToString());
+  const Region* region = regions_.Find(left->name);
+  if (held) {
+    (void)event_channels_->Unbind(held->control_port);
+    if (key.domain != kDom0) {
+      if (Status revoked = granter_.Revoke(region->id, key.domain);
+          !revoked.ok()) {
+        Log("revoke of '" + left->name + "' from domain " +
+            std::to_string(key.domain) + ": " + revoked.ToString());
+      }
     }
-    if (left->peer.directory) {
-      (void)granter_.Revoke(*left->peer.directory, key.domain);
-      (void)granter_.Release(*left->peer.directory);
-      grants_in_use_ -=
-          region->pages + schema::GrantDirectoryPages(region->pages);
+    if (held->directory) {
+      (void)granter_.Revoke(*held->directory, key.domain);
+      (void)granter_.Release(*held->directory);
     }
+    grants_.Refund(held->grant_entries);
   }
-  Log("domain " + std::to_string(key.domain) + " handle " +
-      std::to_string(key.handle) + " detached from '" + left->name + "' (" +
+  Log(Describe(key) + " detached from '" + left->name + "' (" +
       std::string(why) + ")");
   if (left->region_empty && !region->pinned_by) {
     DestroyRegion(left->name);
   } else {
-    (void)xenstore_.Remove(
-        kNoTransaction, schema::RegistryPeerPath(left->name, left->peer.index));
-    PublishRegistry(left->name);
-    UnpublishMember(left->name, left->peer.index);
+    registry_.Publish(*region);
+    signals_->UnpublishMember(*region, left->peer.index);
   }
 }
 
-void Daemon::PublishFailure(AttachmentKey key, const Status& status) {
-  answered_.insert(key);
-  WriteBackend(key, schema::kNodeStatus, std::string(CodeName(status.code())));
-  WriteBackend(key, schema::kNodeMessage, status.message());
+void Daemon::DetachAndClose(AttachmentKey key, std::string_view why) {
+  Detach(key, why);
   WriteBackend(key, schema::kNodeState,
                schema::StateValue(schema::XenbusState::kClosed));
 }
 
-void Daemon::PublishError(AttachmentKey key, const Status& status) {
-  Log("domain " + std::to_string(key.domain) + " handle " +
-      std::to_string(key.handle) + ": " + status.ToString());
-  WriteBackend(key, schema::kNodeError, status.ToString());
+void Daemon::WithdrawRequest(AttachmentKey key) {
+  // Removing it frees the handle; the frontend watch then removes the
+  // backend directory and the record.
+  (void)xenstore_.Remove(kNoTransaction,
+                         schema::FrontendPath(key.domain, key.handle));
 }
 
-void Daemon::PublishRegistry(const std::string& name) {
-  const Region* region = table_.Find(name);
+void Daemon::PreCreateRegions(DomainId domain) {
+  for (const PreCreate& region : policy_.RegionsToPreCreate(domain)) {
+    if (regions_.Find(region.name) != nullptr) continue;
+    if (Status made = CreateRegion(region.name, region.size, domain);
+        !made.ok()) {
+      Log("domain " + std::to_string(domain) + ": cannot pre-create '" +
+          region.name + "': " + made.ToString());
+      continue;
+    }
+    regions_.Mutable(region.name).pinned_by = domain;
+    registry_.Publish(*regions_.Find(region.name));
+    Log("region '" + region.name + "' pre-created for domain " +
+        std::to_string(domain));
+  }
+}
+
+Status Daemon::CreateRegion(const std::string& name, uint64_t size,
+                            DomainId creator) {
+  auto id = granter_.Allocate(schema::PagesFor(size));
+  if (!id) {
+    return Status(Code::kNoMemory, "cannot allocate " + std::to_string(size) +
+                                       " bytes for '" + name +
+                                       "': " + id.error().ToString());
+  }
+  regions_.Create(name, size, *id);
+  Region& region = regions_.Mutable(name);
+  region.attributes = policy_.OnRegionCreated(name, creator);
+  region.attributes.emplace_back(schema::kRegistryOwner,
+                                 std::to_string(creator));
+  return Status();
+}
+
+void Daemon::DestroyRegion(const std::string& name) {
+  const Region* region = regions_.Find(name);
   if (region == nullptr) return;
-  // Only what changed is written: every xenstore request is a round trip
-  // through xenstored, and this runs before an attach is answered.
-  RegistryView& view = table_.Mutable(name).registry;
-  const std::string path = schema::RegistryPath(name);
-  std::vector<std::string> nodes = {path, path + "/size"};
-  if (!view.written) {
-    (void)xenstore_.Write(kNoTransaction, path + "/size",
-                          std::to_string(region->size));
-  }
-  for (const auto& [key, value] : region->attributes) {
-    nodes.push_back(path + "/" + key);
-    if (!view.written) {
-      (void)xenstore_.Write(kNoTransaction, path + "/" + key, value);
-    }
-  }
-  view.written = true;
-  nodes.push_back(path + "/" + std::string(schema::kNodePeers));
-  std::set<DomainId> members;
-  std::map<uint32_t, std::string> peers;
-  for (const auto& [index, peer] : region->peers) {
-    members.insert(peer.key.domain);
-    peers[index] =
-        std::to_string(peer.key.domain) + "/" + std::to_string(peer.key.handle);
-    nodes.push_back(schema::RegistryPeerPath(name, index));
-    auto known = view.peers.find(index);
-    if (known == view.peers.end() || known->second != peers[index]) {
-      (void)xenstore_.Write(
-          kNoTransaction, schema::RegistryPeerPath(name, index), peers[index]);
-    }
-  }
-  view.peers = std::move(peers);
-  // A node created above inherited its parent's readers; any change of the
-  // member set is applied to every node.
-  if (members != view.readers || !view.readers_set) {
-    const std::vector<XsPermission> perms = ReadableBy(members);
-    for (const std::string& node : nodes) {
-      (void)xenstore_.SetPermissions(kNoTransaction, node, perms);
-    }
-    view.readers = members;
-    view.readers_set = true;
-  }
+  (void)granter_.Release(region->id);
+  registry_.Remove(name);
+  policy_.OnRegionDestroyed(name);
+  regions_.Erase(name);
+  Log("region '" + name + "' destroyed");
+}
+
+void Daemon::PublishFailure(Attachment& record, const Status& status) {
+  record.answered = true;
+  WriteBackend(record.key, schema::kNodeStatus,
+               std::string(CodeName(status.code())));
+  WriteBackend(record.key, schema::kNodeMessage, status.message());
+  WriteBackend(record.key, schema::kNodeState,
+               schema::StateValue(schema::XenbusState::kClosed));
+}
+
+void Daemon::PublishError(AttachmentKey key, const Status& status) {
+  Log(Describe(key) + ": " + status.ToString());
+  WriteBackend(key, schema::kNodeError, status.ToString());
 }
 
 void Daemon::WriteBackend(AttachmentKey key, std::string_view node,
@@ -577,21 +507,50 @@ void Daemon::WriteBackend(AttachmentKey key, std::string_view node,
   }
 }
 
-Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
-  std::vector<pollfd> fds = {{xenstore_.watch_fd(), POLLIN, 0},
-                             {event_channels_->fd(), POLLIN, 0}};
-  std::vector<AttachmentKey> watched;
-  for (const auto& [key, watch] : exit_watches_) {
-    fds.push_back({watch.fd(), POLLIN, 0});
-    watched.push_back(key);
+Status Daemon::Run(int stop_fd) {
+  while (true) {
+    std::vector<pollfd> fds = {{stop_fd, POLLIN, 0},
+                               {xenstore_.watch_fd(), POLLIN, 0},
+                               {event_channels_->fd(), POLLIN, 0}};
+    constexpr size_t kFirstExitWatch = 3;
+    const std::vector<AttachmentKey> watched =
+        liveness_.AddExitWatches(attachments_, fds);
+    const int timeout = liveness_.MillisecondsToNextDeadline(
+        attachments_, std::chrono::steady_clock::now());
+    const int ready = poll(fds.data(), fds.size(), timeout);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return StatusFromErrno(errno, "xenshmd's poll");
+    }
+    if (fds[0].revents != 0) return Status();
+    HandleControlEvents();
+    for (size_t i = 0; i < watched.size(); ++i) {
+      if (fds[kFirstExitWatch + i].revents != 0) HandleProcessExit(watched[i]);
+    }
+    WithdrawOrphanedRequests();
+    HandleWatchEvents();
+    // Detaches above unbind ports; an event set aside by an unbind is
+    // handled now, not at the next wake-up.
+    HandleControlEvents();
   }
-  int ready = poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
-  if (ready < 0 && errno != EINTR) return StatusFromErrno(errno, "poll");
-  HandleControlEvents();
-  for (size_t i = 0; ready > 0 && i < watched.size(); ++i) {
-    if (fds[i + 2].revents != 0) HandleProcessExit(watched[i]);
+}
+
+Status Daemon::Run(std::stop_token stop) {
+  const int stop_fd = eventfd(0, EFD_CLOEXEC);
+  if (stop_fd < 0) return StatusFromErrno(errno, "eventfd");
+  Status ran;
+  {
+    std::stop_callback wake(stop, [stop_fd] {
+      const uint64_t one = 1;
+      (void)!write(stop_fd, &one, sizeof(one));
+    });
+    ran = Run(stop_fd);
   }
-  WithdrawOrphanedRequests();
+  close(stop_fd);
+  return ran;
+}
+
+void Daemon::HandleWatchEvents() {
   std::set<DomainId> to_scan;
   bool domains_changed = false;
   bool policy_changed = false;
@@ -616,7 +575,6 @@ Status Daemon::RunOnce(std::chrono::milliseconds timeout) {
   for (DomainId domain : to_scan) {
     if (domains_.contains(domain)) ScanDomain(domain);
   }
-  return Status();
 }
 
 void Daemon::HandleControlEvents() {
@@ -628,79 +586,48 @@ void Daemon::HandleControlEvents() {
     // A frontend never notifies its control channel itself: an event there
     // is gntdev's unmap-notify, sent when the peer unmapped the region (on
     // detach, or because its process died).
-    std::optional<AttachmentKey> owner;
-    for (const auto& [name, region] : table_.regions()) {
-      for (const auto& [index, peer] : region.peers) {
-        if (peer.control_port == port) owner = peer.key;
-      }
+    const Attachment* owner = attachments_.FindByControlPort(port);
+    if (owner == nullptr) continue;
+    const AttachmentKey key = owner->key;
+    DetachAndClose(key, "region unmapped (detach or process exit)");
+    if (Attachment* record = attachments_.Find(key)) {
+      liveness_.StartGrace(*record, std::chrono::steady_clock::now());
     }
-    if (!owner) continue;
-    DetachAndClose(*owner, "region unmapped (detach or process exit)");
-    orphans_[*owner] = std::chrono::steady_clock::now() + options_.orphan_grace;
   }
 }
 
 void Daemon::HandleProcessExit(AttachmentKey key) {
-  auto watch = exit_watches_.find(key);
-  if (watch == exit_watches_.end()) return;
-  const std::string pid = std::to_string(watch->second.pid());
+  const Attachment* record = attachments_.Find(key);
+  if (record == nullptr || !record->exit_watch) return;
+  const std::string pid = std::to_string(record->exit_watch->pid());
   DetachAndClose(key, "process " + pid + " exited");
   WithdrawRequest(key);
 }
 
-void Daemon::DetachAndClose(AttachmentKey key, std::string_view why) {
-  Detach(key, why);
-  WriteBackend(key, schema::kNodeState,
-               schema::StateValue(schema::XenbusState::kClosed));
-}
-
-void Daemon::WithdrawRequest(AttachmentKey key) {
-  // Removing it frees the handle; the frontend watch then removes the
-  // backend directory.
-  (void)xenstore_.Remove(kNoTransaction,
-                         schema::FrontendPath(key.domain, key.handle));
-}
-
 void Daemon::WithdrawOrphanedRequests() {
-  const auto now = std::chrono::steady_clock::now();
-  for (auto it = orphans_.begin(); it != orphans_.end();) {
-    const auto [key, grace_ends] = *it;
-    if (now < grace_ends) {
-      ++it;
-      continue;
-    }
-    it = orphans_.erase(it);
+  for (AttachmentKey key :
+       liveness_.TakeExpired(attachments_, std::chrono::steady_clock::now())) {
     auto state = xenstore_.Read(
         kNoTransaction,
         schema::FrontendNode(key.domain, key.handle, schema::kNodeState));
     // A library cleaning up says Closing; a handle attached anew is ours.
     if (!state ||
         *state != schema::StateValue(schema::XenbusState::kConnected) ||
-        table_.FindAttachment(key)) {
+        regions_.FindAttachment(key)) {
       continue;
     }
-    Log("domain " + std::to_string(key.domain) + " handle " +
-        std::to_string(key.handle) +
-        ": its process died attached; request withdrawn");
+    Log(Describe(key) + ": its process died attached; request withdrawn");
     WithdrawRequest(key);
   }
 }
 
 size_t Daemon::Shutdown() {
   std::vector<std::string> idle;
-  for (const auto& [name, region] : table_.regions()) {
+  for (const auto& [name, region] : regions_.regions()) {
     if (region.peers.empty()) idle.push_back(name);
   }
   for (const std::string& name : idle) DestroyRegion(name);
-  return table_.regions().size();
-}
-
-void Daemon::Run(std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    if (Status ran = RunOnce(std::chrono::milliseconds(100)); !ran.ok()) {
-      Log("event loop: " + ran.ToString());
-    }
-  }
+  return regions_.regions().size();
 }
 
 }  // namespace xenshm::backend

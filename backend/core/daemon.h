@@ -6,16 +6,22 @@
 // /local/domain/0/backend/xenshm/<d>/<handle>. It detaches peers that close,
 // vanish or whose domain dies (or, for dom0 programs, whose process exits),
 // and destroys a region at its last detach.
+//
+// The Daemon wires pieces that each own one kind of state
+// (docs/architecture.md): RegionTable (regions and their peers),
+// AttachmentTable (one record per request handle), GrantLedger (grant
+// entries held), RegistryPublisher (the registry as last written),
+// SignalBroker (members listings and relayed signal channels) and
+// LivenessWatcher (process exits, orphaned requests). The Daemon itself
+// keeps no per-attachment state; it runs the request state machine.
 // Everything read from a guest goes through xenstore-schema's validators.
 //
-// Threading: one thread drives a Daemon (RunOnce or Run); it is not
-// thread-safe.
+// Threading: one thread drives a Daemon (Run); it is not thread-safe.
 #ifndef XENSHM_BACKEND_CORE_DAEMON_H_
 #define XENSHM_BACKEND_CORE_DAEMON_H_
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -24,9 +30,14 @@
 #include <string_view>
 
 #include "backend/core/access_policy.h"
-#include "backend/core/process_exit_watch.h"
+#include "backend/core/attachment_table.h"
+#include "backend/core/grant_ledger.h"
+#include "backend/core/liveness_watcher.h"
 #include "backend/core/region_table.h"
+#include "backend/core/registry_publisher.h"
+#include "backend/core/signal_broker.h"
 #include "base/status.h"
+#include "base/undo_log.h"
 #include "platform/platform.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/schema.h"
@@ -60,67 +71,70 @@ class Daemon {
   // Creates the backend and registry roots, watches domain arrivals and
   // departures, and sets up every existing domain.
   Status Start();
-  // Waits up to `timeout` for xenstore events and handles them all.
-  Status RunOnce(std::chrono::milliseconds timeout);
-  // RunOnce until `stop` is requested.
-  void Run(std::stop_token stop);
+  // REQUIRES: Start succeeded. Handles events until `stop_fd` (a signalfd,
+  // an eventfd, ...) is readable; returns ok then. Between events it sleeps
+  // in poll(), woken only by its file descriptors (xenstore watches, the
+  // control channels, dom0 programs' pidfds, `stop_fd`) or when an orphan's
+  // grace ends. An error is one the loop cannot carry on from (poll failed).
+  Status Run(int stop_fd);
+  // The same until `stop` is requested (tests run the daemon on a thread).
+  Status Run(std::stop_token stop);
   // Before exiting: destroys the regions nobody is attached to (pre-created
   // ones; a new xenshmd creates them again). Returns how many regions have
   // peers and so stay in the kernel module.
   size_t Shutdown();
 
-  const RegionTable& regions() const { return table_; }
+  const RegionTable& regions() const { return regions_; }
 
  private:
   void Log(const std::string& line);
-  // Runs `body` in a transaction, retrying while the commit conflicts.
-  Status RetryOnAgain(const std::function<Status(XsTransaction)>& body);
   // Refuses or (reset_leftovers) releases the regions an earlier xenshmd
   // left in the module, and clears the registry it left.
   Status HandleLeftovers();
+
+  // Domains.
   void SyncDomains();
   void SetUpDomain(DomainId domain);
   void ForgetDomain(DomainId domain);
+  // Reads the domain's request handles and moves each one's state machine.
   void ScanDomain(DomainId domain);
+  void HandleWatchEvents();
+
+  // The request state machine of one handle.
   void HandleAttachment(AttachmentKey key);
-  Status Attach(AttachmentKey key, const schema::AttachRequest& request);
+  Status Attach(Attachment& record, const schema::AttachRequest& request);
+  // Grants the region and a grant directory to a guest; each step's undo
+  // goes to `undo`. Fills `held` and `directory_refs`.
   Status GrantToGuest(const Region& region, AttachmentKey key,
-                      schema::Access access, Peer& peer,
-                      std::string& directory_refs);
+                      schema::Access access, Holdings& held,
+                      std::string& directory_refs, UndoLog& undo);
   void Detach(AttachmentKey key, std::string_view why);
   // Detach, then answer Closed: for detaches the frontend did not ask for.
   void DetachAndClose(AttachmentKey key, std::string_view why);
   // Removes a request whose process is gone, so nobody else will.
   void WithdrawRequest(AttachmentKey key);
+
+  // Regions.
   // Creates the regions `domain`'s policy declares that do not exist yet.
   void PreCreateRegions(DomainId domain);
   // Creates a region in the granter and the table; records it with the
   // policy. REQUIRES: no region named `name`.
   Status CreateRegion(const std::string& name, uint64_t size, DomainId creator);
   void DestroyRegion(const std::string& name);
-  void PublishFailure(AttachmentKey key, const Status& status);
+
+  // Answers.
+  void PublishFailure(Attachment& record, const Status& status);
   void PublishError(AttachmentKey key, const Status& status);
-  void PublishRegistry(const std::string& name);
   void WriteBackend(AttachmentKey key, std::string_view node,
                     const std::string& value);
 
-  // Signals (daemon_signals.cc): the daemon brokers one event channel per
-  // pair of peers; the lower index offers a port, the higher binds it.
-  // Rewrites every member's members/ listing and wakes them.
-  void PublishMembers(const std::string& name);
-  // Removes a departed peer from the others' listings and wakes them.
-  void UnpublishMember(const std::string& name, uint32_t index);
-  // Relays `key`'s offers and bind acknowledgements to their targets.
-  void RelaySignals(AttachmentKey key);
-  void WakePeer(const Peer& peer);
+  // Liveness.
   // Detaches peers whose unmap-notify fired on their control channel.
   void HandleControlEvents();
   // Detaches a dom0 program's attachment when its process has exited, and
   // withdraws its request for it.
   void HandleProcessExit(AttachmentKey key);
-  // Withdraws the requests of guests' processes that died attached (their
-  // frontend stayed Connected past the grace), so their handles and
-  // xenstore quota come back.
+  // Withdraws the requests of guests' processes that died attached.
   void WithdrawOrphanedRequests();
 
   Platform& platform_;
@@ -129,20 +143,14 @@ class Daemon {
   DaemonOptions options_;
   AllowAllPolicy allow_all_;
   AccessPolicy& policy_;
-  RegionTable table_;
   std::unique_ptr<EventChannels> event_channels_;  // control channels
   std::set<DomainId> domains_;
-  // The last frontend state seen per attachment, for transition checks.
-  std::map<AttachmentKey, schema::XenbusState> frontend_states_;
-  // Requests answered (success or failure) whose frontend still exists.
-  std::set<AttachmentKey> answered_;
-  // Guest attachments detached by unmap-notify whose frontend has not yet
-  // said Closing, with the time their grace ends.
-  std::map<AttachmentKey, std::chrono::steady_clock::time_point> orphans_;
-  // dom0 programs' processes, by attachment (schema node `pid`).
-  std::map<AttachmentKey, ProcessExitWatch> exit_watches_;
-  // Grant entries this daemon holds (region pages and directory pages).
-  uint64_t grants_in_use_ = 0;
+  RegionTable regions_;
+  AttachmentTable attachments_;
+  GrantLedger grants_;
+  RegistryPublisher registry_;
+  std::unique_ptr<SignalBroker> signals_;  // once event_channels_ is open
+  LivenessWatcher liveness_;
 };
 
 }  // namespace xenshm::backend

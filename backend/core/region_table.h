@@ -17,36 +17,19 @@
 #include <vector>
 
 #include "backend/core/access_policy.h"
+#include "backend/core/attachment.h"
 #include "base/status.h"
 #include "base/types.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm::backend {
 
-struct AttachmentKey {
-  DomainId domain = 0;
-  uint32_t handle = 0;
-  auto operator<=>(const AttachmentKey&) const = default;
-};
-
+// A region's peer: which attachment holds which index, and how. What the
+// attachment holds in dom0 (grants, control port) is in its Attachment.
 struct Peer {
   AttachmentKey key;
   uint32_t index = 0;
   schema::Access access = schema::Access::kReadWrite;
-  // Guest peers: the directory region listing this peer's grant refs.
-  std::optional<RegionId> directory;
-  // dom0's end of this attachment's control channel: the daemon notifies it
-  // whenever the peer's view (members, relayed signal channels) changes.
-  std::optional<EventPort> control_port;
-};
-
-// What xenshmd last wrote to a region's registry node, so it writes only
-// what changed.
-struct RegistryView {
-  bool written = false;  // size and attributes
-  std::map<uint32_t, std::string> peers;
-  std::set<DomainId> readers;
-  bool readers_set = false;
 };
 
 struct Region {
@@ -59,7 +42,6 @@ struct Region {
   // until the domain dies.
   std::optional<DomainId> pinned_by;
   RegionAttributes attributes;  // from the policy, for the registry
-  RegistryView registry;
 };
 
 class RegionTable {

@@ -257,6 +257,12 @@ Result<uint64_t> KmodRegionGranter::FreeGrantEntries() {
   return budget->free_estimate;
 }
 
+uint32_t KmodRegionGranter::GrantEntriesPerFrame() {
+  auto budget = Budget();
+  if (!budget || budget->entries_per_frame == 0) return 512;
+  return budget->entries_per_frame;
+}
+
 Result<std::unique_ptr<RegionGranter>> OpenKmodRegionGranter() {
   auto granter = KmodRegionGranter::Open(XENSHM_DEVICE_PATH);
   if (!granter) return Error(granter.error());

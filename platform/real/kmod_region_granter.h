@@ -71,6 +71,9 @@ class KmodRegionGranter final : public RegionGranter {
   Result<GranterCounts> Counts() override;
   // GrantTableBudget::free_estimate.
   Result<uint64_t> FreeGrantEntries() override;
+  // From the module's budget (it asks Xen for the table's version); v1's
+  // 512 if the module cannot say.
+  uint32_t GrantEntriesPerFrame() override;
 
   // The grant table's geometry and use; with `probe` > 0 (at most 65535),
   // also whether that many entries could be reserved right now.

@@ -29,8 +29,13 @@ Status FakeXenSystem::StartDaemon(bool reset) {
   };
   daemon_ = std::make_unique<backend::Daemon>(*daemon_platform_, options);
   XENSHM_RETURN_IF_ERROR(daemon_->Start());
-  daemon_thread_ =
-      std::jthread([this](std::stop_token stop) { daemon_->Run(stop); });
+  // The same loop as xenshmd's main: an error it cannot carry on from
+  // fails the test.
+  daemon_thread_ = std::jthread([this](std::stop_token stop) {
+    if (Status ran = daemon_->Run(stop); !ran.ok()) {
+      ADD_FAILURE() << "xenshmd's loop stopped: " << ran.ToString();
+    }
+  });
   return Status();
 }
 

@@ -11,11 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "backend/core/grant_budget.h"
+#include "backend/core/grant_ledger.h"
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_xenstore.h"
 #include "uapi/xenshm_uapi.h"
-#include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm {
@@ -24,11 +23,6 @@ namespace {
 int Fail(const Status& status) {
   std::fprintf(stderr, "xenshmctl: %s\n", status.ToString().c_str());
   return 1;
-}
-
-// Frames of Xen's grant table needed for `entries` in all.
-uint64_t FramesFor(uint64_t entries, uint64_t per_frame) {
-  return (entries + per_frame - 1) / per_frame;
 }
 
 int PrintBudget(KmodRegionGranter& granter) {
@@ -84,12 +78,12 @@ int PrintStatus(KmodRegionGranter& granter, XenStore& xenstore) {
 }
 
 int Budget(KmodRegionGranter& granter, uint64_t mib, uint64_t guests) {
-  const uint64_t pages = (mib << 20) / kPageSize;
-  const uint64_t per_guest = pages + schema::GrantDirectoryPages(pages);
-  const uint64_t needed = per_guest * guests;
+  const uint64_t needed =
+      backend::GrantEntriesFor((mib << 20) / kPageSize) * guests;
   auto budget = granter.Budget();
   if (!budget) return Fail(budget.error());
-  Status fits = backend::CheckGrantBudget(budget->free_estimate, needed);
+  Status fits = backend::CheckGrantTable(
+      {budget->free_estimate, budget->entries_per_frame}, needed);
   std::printf("%llu MiB shared with %llu guests needs %llu grant entries: %s\n",
               static_cast<unsigned long long>(mib),
               static_cast<unsigned long long>(guests),
@@ -98,8 +92,8 @@ int Budget(KmodRegionGranter& granter, uint64_t mib, uint64_t guests) {
   std::printf(
       "it needs gnttab_max_frames >= %llu on its own (plus what dom0's other "
       "drivers use)\n",
-      static_cast<unsigned long long>(FramesFor(needed + backend::kGrantReserve,
-                                                budget->entries_per_frame)));
+      static_cast<unsigned long long>(backend::GrantFramesFor(
+          needed + backend::kGrantReserve, budget->entries_per_frame)));
   return fits.ok() ? 0 : 3;
 }
 

@@ -1,0 +1,49 @@
+// SignalBroker: xenshmd's half of selective signals. It never carries a
+// signal itself. It tells each peer who is attached (members/<i>/domain),
+// relays the port a lower-index peer offers to a higher-index one
+// (members/<i>/offer) and the binder's acknowledgement back
+// (members/<i>/connected), and wakes a peer on its control channel when its
+// view changed. A relayed port can only be bound by the peer it was offered
+// to, and only as a channel with the offering domain: the hypervisor vouches
+// for both ends, so a receiver's knowledge of who signaled it cannot be
+// forged. docs/signals.md.
+#ifndef XENSHM_BACKEND_CORE_SIGNAL_BROKER_H_
+#define XENSHM_BACKEND_CORE_SIGNAL_BROKER_H_
+
+#include <cstdint>
+
+#include "backend/core/attachment_table.h"
+#include "backend/core/region_table.h"
+#include "platform/event_channels.h"
+#include "platform/xenstore.h"
+
+namespace xenshm::backend {
+
+class SignalBroker {
+ public:
+  // `attachments` gives each peer's control port; all must outlive this.
+  SignalBroker(XenStore& xenstore, EventChannels& event_channels,
+               const AttachmentTable& attachments)
+      : xenstore_(xenstore),
+        event_channels_(event_channels),
+        attachments_(attachments) {}
+
+  // Brings every member's members/ listing of `region` up to date and
+  // wakes them.
+  void PublishMembers(const Region& region);
+  // Removes departed peer `index` from the others' listings and wakes them.
+  void UnpublishMember(const Region& region, uint32_t index);
+  // Relays `me`'s offers and bind acknowledgements to their targets.
+  void Relay(const Region& region, const Peer& me);
+
+ private:
+  void Wake(const Peer& peer);
+
+  XenStore& xenstore_;
+  EventChannels& event_channels_;
+  const AttachmentTable& attachments_;
+};
+
+}  // namespace xenshm::backend
+
+#endif  // XENSHM_BACKEND_CORE_SIGNAL_BROKER_H_
