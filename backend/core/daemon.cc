@@ -422,10 +422,11 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
   Log(Describe(key) + " detached from '" + left->name + "' (" +
       std::string(why) + ")");
   if (left->region_empty && !region->pinned_by) {
+    signals_->UnpublishMember(*region, left->peer.index, key);
     DestroyRegion(left->name);
   } else {
     registry_.Publish(*region);
-    signals_->UnpublishMember(*region, left->peer.index);
+    signals_->UnpublishMember(*region, left->peer.index, key);
   }
 }
 

@@ -15,25 +15,31 @@ void SignalBroker::Wake(const Peer& peer) {
 
 void SignalBroker::PublishMembers(const Region& region) {
   for (const auto& [viewer_index, viewer] : region.peers) {
+    std::map<uint32_t, DomainId>& listed = listed_[viewer.key];
     for (const auto& [index, member] : region.peers) {
-      const std::string path =
-          schema::BackendMemberPath(viewer.key.domain, viewer.key.handle,
-                                    index) +
-          "/" + std::string(schema::kNodeDomain);
-      const std::string value = std::to_string(member.key.domain);
-      auto current = xenstore_.Read(kNoTransaction, path);
-      if (current && *current == value) continue;
-      (void)xenstore_.Write(kNoTransaction, path, value);
+      auto known = listed.find(index);
+      if (known != listed.end() && known->second == member.key.domain) {
+        continue;
+      }
+      (void)xenstore_.Write(kNoTransaction,
+                            schema::BackendMemberPath(
+                                viewer.key.domain, viewer.key.handle, index) +
+                                "/" + std::string(schema::kNodeDomain),
+                            std::to_string(member.key.domain));
+      listed[index] = member.key.domain;
     }
     Wake(viewer);
   }
 }
 
-void SignalBroker::UnpublishMember(const Region& region, uint32_t index) {
+void SignalBroker::UnpublishMember(const Region& region, uint32_t index,
+                                   AttachmentKey departed) {
+  listed_.erase(departed);
   for (const auto& [viewer_index, viewer] : region.peers) {
     (void)xenstore_.Remove(
         kNoTransaction,
         schema::BackendMemberPath(viewer.key.domain, viewer.key.handle, index));
+    listed_[viewer.key].erase(index);
     Wake(viewer);
   }
 }

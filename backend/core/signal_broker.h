@@ -11,6 +11,7 @@
 #define XENSHM_BACKEND_CORE_SIGNAL_BROKER_H_
 
 #include <cstdint>
+#include <map>
 
 #include "backend/core/attachment_table.h"
 #include "backend/core/region_table.h"
@@ -29,10 +30,14 @@ class SignalBroker {
         attachments_(attachments) {}
 
   // Brings every member's members/ listing of `region` up to date and
-  // wakes them.
+  // wakes them. Writes only entries that changed since it last wrote them
+  // (a join costs the newcomer's listing plus one entry per other peer),
+  // and reads nothing back.
   void PublishMembers(const Region& region);
-  // Removes departed peer `index` from the others' listings and wakes them.
-  void UnpublishMember(const Region& region, uint32_t index);
+  // Removes departed peer `index` (attachment `departed`) from the others'
+  // listings, wakes them, and forgets the departed peer's own listing.
+  void UnpublishMember(const Region& region, uint32_t index,
+                       AttachmentKey departed);
   // Relays `me`'s offers and bind acknowledgements to their targets.
   void Relay(const Region& region, const Peer& me);
 
@@ -42,6 +47,8 @@ class SignalBroker {
   XenStore& xenstore_;
   EventChannels& event_channels_;
   const AttachmentTable& attachments_;
+  // What each viewer's members/ listing says: index -> domain.
+  std::map<AttachmentKey, std::map<uint32_t, DomainId>> listed_;
 };
 
 }  // namespace xenshm::backend

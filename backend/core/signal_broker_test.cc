@@ -89,9 +89,27 @@ TEST_F(SignalBrokerTest, MembersListEveryPeerToEveryPeerAndWakeThem) {
   EXPECT_EQ(Member(0, 0, schema::kNodeDomain), "1");
   EXPECT_TRUE(Woken(0));
   EXPECT_TRUE(Woken(1));
-  broker.UnpublishMember(region_, 0);
+  region_.peers.erase(0);
+  broker.UnpublishMember(region_, 0, {1, 0});
   EXPECT_FALSE(Member(1, 0, schema::kNodeDomain));
   EXPECT_TRUE(Woken(1));
+}
+
+TEST_F(SignalBrokerTest, AJoinWritesOnlyWhatChanged) {
+  SignalBroker broker(xs0(), *channels_, attachments_);
+  broker.PublishMembers(region_);
+  ASSERT_TRUE(xs0().Watch(schema::BackendRoot(), "members").ok());
+  while (xs0().TakeWatchEvent()) {
+  }
+  broker.PublishMembers(region_);  // nothing changed: nothing written
+  EXPECT_FALSE(xs0().TakeWatchEvent());
+  // A rewritten node is not read back: the broker trusts what it wrote.
+  ASSERT_TRUE(xs0()
+                  .Write(kNoTransaction,
+                         schema::BackendMemberPath(1, 0, 1) + "/domain", "9")
+                  .ok());
+  broker.PublishMembers(region_);
+  EXPECT_EQ(Member(0, 1, schema::kNodeDomain), "9");
 }
 
 TEST_F(SignalBrokerTest, RelaysOffersUpwardAndAcknowledgementsDownward) {
