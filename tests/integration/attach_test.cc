@@ -103,7 +103,7 @@ TEST(Attach, LastDetachDestroysAndTheNextAttachCreatesAFreshRegion) {
 TEST(Attach, AttachOnlyModeGivesDoesNotExist) {
   FakeXenSystem system;
   AttachOptions options;
-  options.mode = schema::AttachMode::kAttachOnly;
+  options.mode = AttachMode::kAttachOnly;
   auto missing = system.NewClient(kGuestA).Attach("nope", kPageSize, options);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), Code::kDoesNotExist);
