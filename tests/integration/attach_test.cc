@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "platform/xenstore_retry.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
 #include "xenstore-schema/attach_request.h"
@@ -247,6 +248,34 @@ TEST(Attach, DetachReportsAFailedClosingWriteButStillLeaves) {
   EXPECT_TRUE(
       Eventually([&] { return RequestGone(*look.xenstore, kGuestA, handle); }));
   EXPECT_TRUE(Eventually([&] { return system.counts().regions == 0; }));
+}
+
+TEST(Attach, ConflictingRequestTransactionsAreRetriedThenReportedAsAgain) {
+  FakeXenSystem system;
+  Client& client = system.NewClient(kGuestA);
+  // Conflicts short of the limit are retried unseen.
+  for (int nth = 1; nth < kTransactionAttempts; ++nth) {
+    system.hypervisor().FailNth(fake::Op::kXsTransactionEnd, nth, Code::kAgain,
+                                kGuestA);
+  }
+  auto retried = client.Attach("moo", kPageSize);
+  ASSERT_TRUE(retried) << retried.error().ToString();
+  ASSERT_TRUE((*retried)->Detach().ok());
+  // One more, and the attach says so; nothing was requested.
+  for (int nth = 1; nth <= kTransactionAttempts; ++nth) {
+    system.hypervisor().FailNth(fake::Op::kXsTransactionEnd, nth, Code::kAgain,
+                                kGuestA);
+  }
+  auto refused = client.Attach("moo", kPageSize);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kAgain);
+  EXPECT_NE(refused.error().message().find("conflicting"), std::string::npos)
+      << refused.error().message();
+  Platform& look = system.OpenProcess(kGuestA);
+  auto requests =
+      look.xenstore->List(kNoTransaction, schema::FrontendRoot(kGuestA));
+  ASSERT_TRUE(requests);
+  EXPECT_TRUE(requests->empty());
 }
 
 TEST(Attach, NoBackendIsReportedClearly) {
