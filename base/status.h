@@ -1,83 +1,23 @@
 // Status and Result: errors as values with a stable code a user can act on.
 //
-// The same codes appear in the xenstore `status` node, in libxenshm's return
-// values and in the CLIs' output, so a user sees one vocabulary everywhere.
-// errno becomes a Status in exactly one function (StatusFromErrno).
+// The types are libxenshm's public ones (xenshm/status.h), so the library,
+// the daemon and the CLIs share one Status; this header adds what only the
+// project's own code uses. errno becomes a Status in exactly one function
+// (StatusFromErrno).
 #ifndef XENSHM_BASE_STATUS_H_
 #define XENSHM_BASE_STATUS_H_
 
-#include <expected>
-#include <optional>
-#include <string>
 #include <string_view>
 #include <utility>
 
+#include "xenshm/status.h"
+
 namespace xenshm {
-
-enum class Code {
-  kOk = 0,
-  // QNX shmem vdev's set.
-  kUnknownFailure,
-  kNoMemory,
-  kClientMax,
-  kIllegalName,
-  kNoPermission,
-  kDoesNotExist,
-  // xenshm's additions.
-  kGrantBudget,         // dom0's grant table cannot hold the grants asked for.
-  kAlreadyAttached,     // this (domain, handle) is already attached.
-  kInvalidArgument,     // a malformed request or value.
-  kBackendUnavailable,  // no xenshmd answered in time.
-  kTimedOut,
-  kAgain,          // transient (xenstore transaction conflict, EAGAIN).
-  kQuotaExceeded,  // xenstore quota (ENOSPC) or another per-domain limit.
-  kIoError,        // an unexpected errno from the platform.
-  kNotFound,       // a path, port or object does not exist (ENOENT).
-  kBusy,           // the object is still in use (EBUSY).
-};
-
-// Stable, lower-case, hyphenated spelling used in xenstore and by the CLIs
-// ("ok", "no-memory", "client-max", ...).
-std::string_view CodeName(Code code);
-// Inverse of CodeName; nullopt for an unknown spelling.
-std::optional<Code> CodeFromName(std::string_view name);
-
-class [[nodiscard]] Status {
- public:
-  Status() = default;  // ok
-  Status(Code code, std::string message)
-      : code_(code), message_(std::move(message)) {}
-
-  static Status Ok() { return Status(); }
-
-  bool ok() const { return code_ == Code::kOk; }
-  Code code() const { return code_; }
-  const std::string& message() const { return message_; }
-  // "no-permission: domain 3 may not attach 'moo' (rule deny moo*)".
-  std::string ToString() const;
-
- private:
-  Code code_ = Code::kOk;
-  std::string message_;
-};
 
 // The one place errno becomes a Status. `context` names what failed
 // ("xs_read /local/domain/3/name").
 Status StatusFromErrno(int err, std::string_view context);
 
-template <typename T>
-using Result = std::expected<T, Status>;
-
-inline std::unexpected<Status> Error(Code code, std::string message) {
-  return std::unexpected<Status>(Status(code, std::move(message)));
-}
-inline std::unexpected<Status> Error(Status status) {
-  return std::unexpected<Status>(std::move(status));
-}
-
-}  // namespace xenshm
-
-namespace xenshm {
 // What XENSHM_RETURN_IF_ERROR returns: converts to a Status or to any
 // Result<T>, so the macro works in functions returning either.
 struct ErrorReturn {
@@ -88,6 +28,7 @@ struct ErrorReturn {
     return std::unexpected<Status>(status);
   }
 };
+
 }  // namespace xenshm
 
 // Early return on a failed Status.

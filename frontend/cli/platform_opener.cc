@@ -1,12 +1,12 @@
 #include "frontend/cli/platform_opener.h"
 
 #include "platform/real/kmod_region_granter.h"
-#include "platform/real/real_platform.h"
+#include "platform/real/real_guest_platform.h"
 
 namespace xenshm::cli {
 
 Result<Platform> OpenPlatformForThisDomain() {
-  auto platform = OpenRealPlatform(PlatformRole::kGuest);
+  auto platform = OpenRealGuestPlatform();
   if (!platform) return platform;
   if (platform->self == kDom0) {
     // dom0 programs map region memory through the kernel module.

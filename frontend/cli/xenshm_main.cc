@@ -22,7 +22,9 @@
 //   expect-signal=SPEC[:MS]   wake up signaled by exactly SPEC
 //   expect-quiet=MS  no signal arrives for MS
 //   expect-leave=SPEC[:MS]    wake up and see SPEC's peers gone
-// Exit status: 0 all good, 1 usage, 2 attach refused, 3 a check failed.
+// Exit status: 0 all good, 1 usage, 2 attach refused, 3 a check failed,
+// 4 the detach failed (e.g. xenshmd did not confirm it; the region is
+// unmapped all the same). A failed check wins over a failed detach.
 #include <unistd.h>
 
 #include <charconv>
@@ -33,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/types.h"
 #include "frontend/cli/cli_number.h"
 #include "frontend/cli/page_pattern.h"
 #include "frontend/cli/platform_opener.h"
@@ -170,9 +173,9 @@ int Attach(int argc, char** argv) {
       if (!n) return Usage(), 1;
       size = *n;
     } else if (arg == "--ro") {
-      options.access = schema::Access::kReadOnly;
+      options.access = Access::kReadOnly;
     } else if (arg == "--existing") {
-      options.mode = schema::AttachMode::kAttachOnly;
+      options.mode = AttachMode::kAttachOnly;
     } else if (arg == "--handle") {
       auto n = next_number();
       if (!n) return Usage(), 1;
@@ -230,7 +233,10 @@ int Attach(int argc, char** argv) {
       break;
     }
   }
-  (void)(*region)->Detach();
+  if (Status detached = (*region)->Detach(); !detached.ok()) {
+    Say("xenshm: " + detached.ToString());
+    return status != 0 ? status : 4;
+  }
   Say("detached '" + name + "'");
   return status;
 }

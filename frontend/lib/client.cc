@@ -7,21 +7,69 @@
 #include <functional>
 #include <set>
 
+#include "base/status.h"
+#include "base/types.h"
 #include "frontend/lib/peer_channels.h"
 #include "frontend/lib/step_trace.h"
+#include "platform/platform.h"
+#include "platform/xenstore_retry.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/limits.h"
+#include "xenstore-schema/schema.h"
 
 namespace xenshm {
+
+struct Region::Impl {
+  Impl(Platform& platform, std::string name, uint32_t handle, bool writable)
+      : platform(platform),
+        name(std::move(name)),
+        handle(handle),
+        writable(writable) {}
+
+  Platform& platform;
+  std::string name;
+  uint64_t size = 0;
+  uint32_t peer_index = 0;
+  uint32_t handle = 0;
+  bool writable = false;
+  void* data = nullptr;
+  std::unique_ptr<GrantMapping> grant_mapping;    // guests
+  std::unique_ptr<RegionMapping> region_mapping;  // dom0
+  std::unique_ptr<PeerChannels> channels;
+  bool detached = false;
+
+  // Reads the region's real size and our peer index.
+  Status ReadGeometry();
+  // REQUIRES: ReadGeometry and the channels are done.
+  Status Map(StepTrace& trace);
+};
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A transaction conflict is retried this many times before giving up.
-constexpr int kTransactionAttempts = 8;
-
 constexpr std::chrono::milliseconds kDetachTimeout{2000};
+
+schema::AttachMode WireMode(AttachMode mode) {
+  switch (mode) {
+    case AttachMode::kCreateOrAttach:
+      return schema::AttachMode::kCreateOrAttach;
+    case AttachMode::kAttachOnly:
+      return schema::AttachMode::kAttachOnly;
+  }
+  return schema::AttachMode::kCreateOrAttach;
+}
+
+schema::Access WireAccess(Access access) {
+  switch (access) {
+    case Access::kReadWrite:
+      return schema::Access::kReadWrite;
+    case Access::kReadOnly:
+      return schema::Access::kReadOnly;
+  }
+  return schema::Access::kReadWrite;
+}
 
 Status ReadStatusNodes(XenStore& xenstore, DomainId domain, uint32_t handle) {
   auto code_name = xenstore.Read(
@@ -59,79 +107,13 @@ bool WatchUntil(XenStore& xenstore, const std::string& path,
   return finished;
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
-                                               uint64_t size,
-                                               const AttachOptions& options) {
-  auto valid_name = schema::ParseRegionName(name);
-  if (!valid_name) return std::unexpected(valid_name.error());
-  if (size == 0 || size > schema::kMaxRegionBytes) {
-    return Error(Code::kInvalidArgument,
-                 "size " + std::to_string(size) + " is not in 1.." +
-                     std::to_string(schema::kMaxRegionBytes));
-  }
-  schema::AttachRequest request{.name = *valid_name,
-                                .size = size,
-                                .mode = options.mode,
-                                .access = options.access,
-                                .pid = std::nullopt};
-  // dom0 programs map through the kernel module, which cannot tell xenshmd
-  // that a process died holding a mapping; xenshmd watches the pid instead.
-  if (platform_.self == kDom0) request.pid = getpid();
-  StepTrace trace("attach '" + *valid_name + "'");
-  auto handle = SubmitRequest(request, options);
-  if (!handle) return std::unexpected(handle.error());
-  trace.Step("request");
-
-  auto state = AwaitBackend(*handle, options.timeout);
-  trace.Step("backend");
-  if (!state) {
-    WithdrawRequest(*handle);
-    return std::unexpected(state.error());
-  }
-  if (*state != schema::XenbusState::kConnected) {
-    Status refused =
-        ReadStatusNodes(*platform_.xenstore, platform_.self, *handle);
-    WithdrawRequest(*handle);
-    return Error(refused);
-  }
-  std::unique_ptr<Region> region(new Region());
-  region->client_ = this;
-  region->name_ = request.name;
-  region->handle_ = *handle;
-  region->writable_ = options.access == schema::Access::kReadWrite;
-  if (Status read = ReadGeometry(*region, *handle); !read.ok()) {
-    (void)region->Detach();
-    return Error(read);
-  }
-  trace.Step("geometry");
-  // Channels first: the mapping's unmap-notify signals xenshmd on the
-  // control channel if this process dies without detaching.
-  auto channels = PeerChannels::Open(platform_, *handle, region->peer_index_);
-  if (!channels) {
-    (void)region->Detach();
-    return std::unexpected(channels.error());
-  }
-  region->channels_ = std::move(*channels);
-  trace.Step("channels");
-  if (Status mapped = MapRegion(*region, *handle, trace); !mapped.ok()) {
-    (void)region->Detach();
-    return Error(mapped);
-  }
-  // Tell the backend we are connected (Xen PV convention).
-  (void)platform_.xenstore->Write(
-      kNoTransaction,
-      schema::FrontendNode(platform_.self, *handle, schema::kNodeState),
-      schema::StateValue(schema::XenbusState::kConnected));
-  trace.Step("connected");
-  return region;
-}
-
-Result<uint32_t> Client::SubmitRequest(const schema::AttachRequest& request,
-                                       const AttachOptions& options) {
-  XenStore& xenstore = *platform_.xenstore;
-  const DomainId self = platform_.self;
+// Writes the request under the lowest free handle (or options.handle) and
+// returns that handle.
+Result<uint32_t> SubmitRequest(Platform& platform,
+                               const schema::AttachRequest& request,
+                               const AttachOptions& options) {
+  XenStore& xenstore = *platform.xenstore;
+  const DomainId self = platform.self;
   // A domain that just started may be ahead of xenshmd's set-up.
   const std::string root = schema::FrontendRoot(self);
   if (!WatchUntil(xenstore, root, options.timeout, [&] {
@@ -143,66 +125,56 @@ Result<uint32_t> Client::SubmitRequest(const schema::AttachRequest& request,
                      " ms: xenshmd has not set up this domain (is it "
                      "running?)");
   }
-  for (int attempt = 0; attempt < kTransactionAttempts; ++attempt) {
-    auto t = xenstore.TransactionStart();
-    if (!t) return std::unexpected(t.error());
-    auto abort = [&] { (void)xenstore.TransactionEnd(*t, false); };
-    auto children = xenstore.List(*t, schema::FrontendRoot(self));
-    if (!children) {
-      abort();
-      return std::unexpected(children.error());
-    }
+  uint32_t handle = 0;
+  Status submitted = RetryOnAgain(xenstore, [&](XsTransaction t) -> Status {
+    auto children = xenstore.List(t, schema::FrontendRoot(self));
+    if (!children) return children.error();
     std::set<uint32_t> used;
     for (const auto& child : *children) {
-      if (auto handle = schema::ParseHandle(child)) used.insert(*handle);
+      if (auto used_handle = schema::ParseHandle(child)) {
+        used.insert(*used_handle);
+      }
     }
     // A handle whose backend directory xenshmd has not cleaned up yet is
     // still in use: reusing it would look like a backward state move.
-    if (auto answers = xenstore.List(*t, schema::BackendDomainPath(self))) {
+    if (auto answers = xenstore.List(t, schema::BackendDomainPath(self))) {
       for (const auto& child : *answers) {
-        if (auto handle = schema::ParseHandle(child)) used.insert(*handle);
+        if (auto used_handle = schema::ParseHandle(child)) {
+          used.insert(*used_handle);
+        }
       }
     }
-    uint32_t handle = 0;
+    handle = 0;
     if (options.handle) {
       handle = *options.handle;
       if (used.contains(handle)) {
-        abort();
-        return Error(Code::kAlreadyAttached,
-                     "handle " + std::to_string(handle) + " is in use");
+        return Status(Code::kAlreadyAttached,
+                      "handle " + std::to_string(handle) + " is in use");
       }
     } else {
       while (used.contains(handle)) ++handle;
     }
     if (handle > schema::kMaxHandle) {
-      abort();
-      return Error(Code::kClientMax, "this domain has no free handle");
+      return Status(Code::kClientMax, "this domain has no free handle");
     }
-    Status written =
-        schema::WriteAttachRequest(xenstore, *t, self, handle, request);
-    if (written.ok()) {
-      written = xenstore.Write(
-          *t, schema::FrontendNode(self, handle, schema::kNodeState),
-          schema::StateValue(schema::XenbusState::kInitialised));
-    }
-    if (!written.ok()) {
-      abort();
-      return Error(written);
-    }
-    Status committed = xenstore.TransactionEnd(*t, true);
-    if (committed.ok()) return handle;
-    if (committed.code() != Code::kAgain) return Error(committed);
-  }
-  return Error(Code::kAgain, "xenstore transaction kept conflicting after " +
-                                 std::to_string(kTransactionAttempts) +
-                                 " attempts");
+    XENSHM_RETURN_IF_ERROR(
+        schema::WriteAttachRequest(xenstore, t, self, handle, request));
+    return xenstore.Write(
+        t, schema::FrontendNode(self, handle, schema::kNodeState),
+        schema::StateValue(schema::XenbusState::kInitialised));
+  });
+  if (!submitted.ok()) return Error(submitted);
+  return handle;
 }
 
-Result<schema::XenbusState> Client::AwaitBackend(
-    uint32_t handle, std::chrono::milliseconds timeout, bool closed_only) {
-  XenStore& xenstore = *platform_.xenstore;
+// Waits for the backend's state to become Connected or Closed (only Closed
+// if `closed_only`).
+Result<schema::XenbusState> AwaitBackend(Platform& platform, uint32_t handle,
+                                         std::chrono::milliseconds timeout,
+                                         bool closed_only = false) {
+  XenStore& xenstore = *platform.xenstore;
   const std::string state_path =
-      schema::BackendNode(platform_.self, handle, schema::kNodeState);
+      schema::BackendNode(platform.self, handle, schema::kNodeState);
   std::optional<schema::XenbusState> reached;
   WatchUntil(xenstore, state_path, timeout, [&] {
     auto raw = xenstore.Read(kNoTransaction, state_path);
@@ -223,46 +195,56 @@ Result<schema::XenbusState> Client::AwaitBackend(
   return *reached;
 }
 
-Result<uint64_t> Client::ReadBackendNumber(uint32_t handle,
-                                           std::string_view node,
-                                           uint64_t max) {
-  auto raw = platform_.xenstore->Read(
-      kNoTransaction, schema::BackendNode(platform_.self, handle, node));
+Result<uint64_t> ReadBackendNumber(Platform& platform, uint32_t handle,
+                                   std::string_view node, uint64_t max) {
+  auto raw = platform.xenstore->Read(
+      kNoTransaction, schema::BackendNode(platform.self, handle, node));
   if (!raw) return std::unexpected(raw.error());
   return schema::ParseDecimal(*raw, max, node);
 }
 
-Status Client::ReadGeometry(Region& region, uint32_t handle) {
-  auto size =
-      ReadBackendNumber(handle, schema::kNodeSize, schema::kMaxRegionBytes);
-  auto index =
-      ReadBackendNumber(handle, schema::kNodePeerIndex, schema::kMaxPeers - 1);
-  if (!size) return size.error();
+// Removes our request directory, which frees the handle. A request that is
+// already gone counts as withdrawn.
+Status WithdrawRequest(Platform& platform, uint32_t handle) {
+  Status removed = platform.xenstore->Remove(
+      kNoTransaction, schema::FrontendPath(platform.self, handle));
+  if (removed.code() == Code::kNotFound) return Status();
+  return removed;
+}
+
+}  // namespace
+
+Status Region::Impl::ReadGeometry() {
+  auto real_size = ReadBackendNumber(platform, handle, schema::kNodeSize,
+                                     schema::kMaxRegionBytes);
+  auto index = ReadBackendNumber(platform, handle, schema::kNodePeerIndex,
+                                 schema::kMaxPeers - 1);
+  if (!real_size) return real_size.error();
   if (!index) return index.error();
-  region.size_ = *size;
-  region.peer_index_ = static_cast<uint32_t>(*index);
+  size = *real_size;
+  peer_index = static_cast<uint32_t>(*index);
   return Status();
 }
 
-Status Client::MapRegion(Region& region, uint32_t handle, StepTrace& trace) {
-  XenStore& xenstore = *platform_.xenstore;
-  const DomainId self = platform_.self;
+Status Region::Impl::Map(StepTrace& trace) {
+  XenStore& xenstore = *platform.xenstore;
+  const DomainId self = platform.self;
   auto read_number = [&](std::string_view node, uint64_t max) {
-    return ReadBackendNumber(handle, node, max);
+    return ReadBackendNumber(platform, handle, node, max);
   };
-  const uint64_t pages = schema::PagesFor(region.size_);
+  const uint64_t pages = schema::PagesFor(size);
 
   if (self == kDom0) {
-    if (!platform_.region_granter) {
+    if (!platform.region_granter) {
       return Status(Code::kBackendUnavailable,
                     "dom0 attach needs the xenshm kernel module");
     }
     auto id = read_number(schema::kNodeRegionId, UINT64_MAX);
     if (!id) return id.error();
-    auto mapping = platform_.region_granter->MapLocal(*id);
+    auto mapping = platform.region_granter->MapLocal(*id);
     if (!mapping) return mapping.error();
-    region.data_ = (*mapping)->data();
-    region.region_mapping_ = std::move(*mapping);
+    data = (*mapping)->data();
+    region_mapping = std::move(*mapping);
     return Status();
   }
 
@@ -275,8 +257,8 @@ Status Client::MapRegion(Region& region, uint32_t handle, StepTrace& trace) {
   if (!directory_refs) return directory_refs.error();
   std::vector<GrantRef> refs;
   {
-    auto directory = platform_.grant_mapper->Map(kDom0, *directory_refs,
-                                                 /*writable=*/false);
+    auto directory = platform.grant_mapper->Map(kDom0, *directory_refs,
+                                                /*writable=*/false);
     if (!directory) return directory.error();
     auto listed = schema::ReadGrantDirectory(
         std::span(static_cast<const std::byte*>((*directory)->data()),
@@ -287,57 +269,153 @@ Status Client::MapRegion(Region& region, uint32_t handle, StepTrace& trace) {
   }
   trace.Step("directory");
   UnmapNotify notify;
-  notify.port = region.channels_->control_port();
-  auto mapping =
-      platform_.grant_mapper->Map(kDom0, refs, region.writable_, notify);
+  notify.port = channels->control_port();
+  auto mapping = platform.grant_mapper->Map(kDom0, refs, writable, notify);
   if (!mapping) return mapping.error();
-  region.data_ = (*mapping)->data();
-  region.grant_mapping_ = std::move(*mapping);
+  data = (*mapping)->data();
+  grant_mapping = std::move(*mapping);
   trace.Step("map");
   return Status();
 }
 
-void Client::WithdrawRequest(uint32_t handle) {
-  (void)platform_.xenstore->Remove(
-      kNoTransaction, schema::FrontendPath(platform_.self, handle));
+DomainId Client::domain() const { return platform_.self; }
+
+Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
+                                               uint64_t size,
+                                               const AttachOptions& options) {
+  auto valid_name = schema::ParseRegionName(name);
+  if (!valid_name) return std::unexpected(valid_name.error());
+  if (size == 0 || size > schema::kMaxRegionBytes) {
+    return Error(Code::kInvalidArgument,
+                 "size " + std::to_string(size) + " is not in 1.." +
+                     std::to_string(schema::kMaxRegionBytes));
+  }
+  schema::AttachRequest request{.name = *valid_name,
+                                .size = size,
+                                .mode = WireMode(options.mode),
+                                .access = WireAccess(options.access),
+                                .pid = std::nullopt};
+  // dom0 programs map through the kernel module, which cannot tell xenshmd
+  // that a process died holding a mapping; xenshmd watches the pid instead.
+  if (platform_.self == kDom0) request.pid = getpid();
+  StepTrace trace("attach '" + *valid_name + "'");
+  auto handle = SubmitRequest(platform_, request, options);
+  if (!handle) return std::unexpected(handle.error());
+  trace.Step("request");
+
+  auto state = AwaitBackend(platform_, *handle, options.timeout);
+  trace.Step("backend");
+  if (!state) {
+    (void)WithdrawRequest(platform_, *handle);
+    return std::unexpected(state.error());
+  }
+  if (*state != schema::XenbusState::kConnected) {
+    Status refused =
+        ReadStatusNodes(*platform_.xenstore, platform_.self, *handle);
+    (void)WithdrawRequest(platform_, *handle);
+    return Error(refused);
+  }
+  std::unique_ptr<Region> region(new Region(std::make_unique<Region::Impl>(
+      platform_, request.name, *handle,
+      /*writable=*/options.access == Access::kReadWrite)));
+  Region::Impl& impl = *region->impl_;
+  // On a failure below, Detach undoes what was done; its own Status adds
+  // nothing to the caller's (the attach failed, whatever it says).
+  if (Status read = impl.ReadGeometry(); !read.ok()) {
+    (void)region->Detach();
+    return Error(read);
+  }
+  trace.Step("geometry");
+  // Channels first: the mapping's unmap-notify signals xenshmd on the
+  // control channel if this process dies without detaching.
+  auto channels = PeerChannels::Open(platform_, *handle, impl.peer_index);
+  if (!channels) {
+    (void)region->Detach();
+    return std::unexpected(channels.error());
+  }
+  impl.channels = std::move(*channels);
+  trace.Step("channels");
+  if (Status mapped = impl.Map(trace); !mapped.ok()) {
+    (void)region->Detach();
+    return Error(mapped);
+  }
+  // Tell the backend we are connected (Xen PV convention).
+  (void)platform_.xenstore->Write(
+      kNoTransaction,
+      schema::FrontendNode(platform_.self, *handle, schema::kNodeState),
+      schema::StateValue(schema::XenbusState::kConnected));
+  trace.Step("connected");
+  return region;
 }
+
+Region::Region(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Region::~Region() { (void)Detach(); }
 
+const std::string& Region::name() const { return impl_->name; }
+uint64_t Region::size() const { return impl_->size; }
+uint32_t Region::peer_index() const { return impl_->peer_index; }
+uint32_t Region::handle() const { return impl_->handle; }
+bool Region::writable() const { return impl_->writable; }
+void* Region::data() const { return impl_->data; }
+
 Status Region::Detach() {
-  if (detached_) return Status();
-  detached_ = true;
+  Impl& r = *impl_;
+  if (r.detached) return Status();
+  r.detached = true;
   // Unmap first, so the backend's revoke finds no mapping and frees at once;
   // the unmap-notify it sends on the control channel starts the detach.
-  grant_mapping_.reset();
-  region_mapping_.reset();
-  channels_.reset();
-  data_ = nullptr;
-  XenStore& xenstore = *client_->platform_.xenstore;
-  const DomainId self = client_->platform_.self;
-  (void)xenstore.Write(kNoTransaction,
-                       schema::FrontendNode(self, handle_, schema::kNodeState),
-                       schema::StateValue(schema::XenbusState::kClosing));
+  r.grant_mapping.reset();
+  r.region_mapping.reset();
+  r.channels.reset();
+  r.data = nullptr;
+  XenStore& xenstore = *r.platform.xenstore;
+  const DomainId self = r.platform.self;
+  const std::string what =
+      "detach '" + r.name + "' (handle " + std::to_string(r.handle) + ")";
+  Status result;
+  auto keep_first = [&](Code code, const std::string& why) {
+    if (result.ok()) result = Status(code, what + ": " + why);
+  };
+  Status closing = xenstore.Write(
+      kNoTransaction, schema::FrontendNode(self, r.handle, schema::kNodeState),
+      schema::StateValue(schema::XenbusState::kClosing));
+  if (!closing.ok()) {
+    keep_first(closing.code(),
+               "cannot tell xenshmd (state Closing): " + closing.message());
+  }
   // Wait (bounded) for xenshmd to revoke, so a detach that returned has
   // really left; a dead daemon must not hang the caller.
-  (void)client_->AwaitBackend(handle_, kDetachTimeout, /*closed_only=*/true);
-  client_->WithdrawRequest(handle_);
-  return Status();
+  if (!AwaitBackend(r.platform, r.handle, kDetachTimeout,
+                    /*closed_only=*/true)) {
+    keep_first(Code::kBackendUnavailable,
+               "unmapped, but xenshmd did not confirm within " +
+                   std::to_string(kDetachTimeout.count()) +
+                   " ms (is it running?)");
+  }
+  if (Status withdrawn = WithdrawRequest(r.platform, r.handle);
+      !withdrawn.ok()) {
+    keep_first(withdrawn.code(),
+               "cannot withdraw the request: " + withdrawn.message());
+  }
+  return result;
 }
 
 Result<std::vector<PeerInfo>> Region::Peers() const {
-  XenStore& xenstore = *client_->platform_.xenstore;
+  const Impl& r = *impl_;
+  XenStore& xenstore = *r.platform.xenstore;
   const std::string peers_path =
-      schema::RegistryPath(name_) + "/" + std::string(schema::kNodePeers);
+      schema::RegistryPath(r.name) + "/" + std::string(schema::kNodePeers);
   auto children = xenstore.List(kNoTransaction, peers_path);
   if (!children) {
     // No registry for us: say why if xenshmd closed this attachment (a
     // restart with --reset, or our process was taken for dead).
-    const DomainId self = client_->platform_.self;
-    auto state = xenstore.Read(
-        kNoTransaction, schema::BackendNode(self, handle_, schema::kNodeState));
+    const DomainId self = r.platform.self;
+    auto state =
+        xenstore.Read(kNoTransaction,
+                      schema::BackendNode(self, r.handle, schema::kNodeState));
     if (state && *state == schema::StateValue(schema::XenbusState::kClosed)) {
-      return Error(ReadStatusNodes(xenstore, self, handle_));
+      return Error(ReadStatusNodes(xenstore, self, r.handle));
     }
     return std::unexpected(children.error());
   }
@@ -346,12 +424,10 @@ Result<std::vector<PeerInfo>> Region::Peers() const {
     auto index = schema::ParseDecimal(child, schema::kMaxPeers - 1, "peer");
     auto value = xenstore.Read(kNoTransaction, peers_path + "/" + child);
     if (!index || !value) continue;  // changed under us
-    size_t slash = value->find('/');
-    if (slash == std::string::npos) continue;
-    auto domain = schema::ParseDomainId(value->substr(0, slash));
-    auto handle = schema::ParseHandle(value->substr(slash + 1));
-    if (!domain || !handle) continue;
-    peers.push_back({static_cast<uint32_t>(*index), *domain, *handle});
+    auto peer = schema::ParsePeerRef(*value);
+    if (!peer) continue;
+    peers.push_back(
+        {static_cast<uint32_t>(*index), peer->domain, peer->handle});
   }
   std::sort(
       peers.begin(), peers.end(),
@@ -359,48 +435,44 @@ Result<std::vector<PeerInfo>> Region::Peers() const {
   return peers;
 }
 
-}  // namespace xenshm
-
-namespace xenshm {
-
 Result<SignalReport> Region::Signal(PeerSet targets) {
-  if (!channels_) return Error(Code::kInvalidArgument, "detached");
-  return channels_->Signal(targets);
+  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
+  return impl_->channels->Signal(targets);
 }
 
 Result<SignalReport> Region::SignalDomain(DomainId domain) {
-  if (!channels_) return Error(Code::kInvalidArgument, "detached");
-  XENSHM_RETURN_IF_ERROR(channels_->Process());
-  PeerSet targets = channels_->PeersOfDomain(domain);
+  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
+  XENSHM_RETURN_IF_ERROR(impl_->channels->Process());
+  PeerSet targets = impl_->channels->PeersOfDomain(domain);
   if (targets == 0) {
-    return Error(Code::kDoesNotExist, "no peer of '" + name_ +
+    return Error(Code::kDoesNotExist, "no peer of '" + impl_->name +
                                           "' is attached from domain " +
                                           std::to_string(domain));
   }
-  return channels_->Signal(targets);
+  return impl_->channels->Signal(targets);
 }
 
 Result<SignalStatus> Region::TakeStatus() {
-  if (!channels_) return Error(Code::kInvalidArgument, "detached");
-  XENSHM_RETURN_IF_ERROR(channels_->Process());
-  return channels_->TakeStatus();
+  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
+  XENSHM_RETURN_IF_ERROR(impl_->channels->Process());
+  return impl_->channels->TakeStatus();
 }
 
 Result<SignalStatus> Region::PeekStatus() {
-  if (!channels_) return Error(Code::kInvalidArgument, "detached");
-  XENSHM_RETURN_IF_ERROR(channels_->Process());
-  return channels_->PeekStatus();
+  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
+  XENSHM_RETURN_IF_ERROR(impl_->channels->Process());
+  return impl_->channels->PeekStatus();
 }
 
 Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
-  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
   // Shaped like a raw event-channel loop (poll, then one read): the clock is
   // read only after a wake-up that brought no news, since in a PV guest
   // clock_gettime may be a real system call.
   std::optional<Clock::time_point> deadline;
   int wait_ms = static_cast<int>(timeout.count());
   bool woke = false;
-  while (!channels_->HasNews()) {
+  while (!impl_->channels->HasNews()) {
     if (woke) {
       // Woken without news (a spurious or control event): count what is left.
       if (!deadline)
@@ -410,7 +482,7 @@ Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
                                                                    Clock::now())
                  .count()));
     }
-    pollfd fd{channels_->fd(), POLLIN, 0};
+    pollfd fd{impl_->channels->fd(), POLLIN, 0};
     int ready = poll(&fd, 1, wait_ms);
     woke = true;
     if (ready < 0) {
@@ -422,26 +494,29 @@ Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
           Code::kTimedOut,
           "no signal within " + std::to_string(timeout.count()) + " ms");
     }
-    XENSHM_RETURN_IF_ERROR(channels_->ProcessNext());  // readable: no block
+    XENSHM_RETURN_IF_ERROR(
+        impl_->channels->ProcessNext());  // readable: no block
   }
-  return channels_->TakeStatus();
+  return impl_->channels->TakeStatus();
 }
 
 Result<SignalStatus> Region::Wait() {
-  if (!channels_) return Error(Code::kInvalidArgument, "detached");
+  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
   // No deadline, so no poll: one blocking read per event.
-  while (!channels_->HasNews()) {
-    XENSHM_RETURN_IF_ERROR(channels_->ProcessNext());
+  while (!impl_->channels->HasNews()) {
+    XENSHM_RETURN_IF_ERROR(impl_->channels->ProcessNext());
   }
-  return channels_->TakeStatus();
+  return impl_->channels->TakeStatus();
 }
 
-int Region::event_fd() const { return channels_ ? channels_->fd() : -1; }
+int Region::event_fd() const {
+  return impl_->channels ? impl_->channels->fd() : -1;
+}
 
 Result<PeerSet> Region::ReachablePeers() {
-  if (!channels_) return Error(Code::kInvalidArgument, "detached");
-  XENSHM_RETURN_IF_ERROR(channels_->Process());
-  return channels_->Reachable();
+  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
+  XENSHM_RETURN_IF_ERROR(impl_->channels->Process());
+  return impl_->channels->Reachable();
 }
 
 }  // namespace xenshm

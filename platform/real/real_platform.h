@@ -1,4 +1,7 @@
-// OpenRealPlatform: the Platform of a process running on real Xen.
+// OpenRealPlatform: the Platform of a dom0 tool running on real Xen, with
+// domain information (libxenctrl). Links libxenctrl whichever role is asked
+// for: guest programs and libxenshm's users open OpenRealGuestPlatform
+// (platform/real/real_guest_platform.h) instead.
 #ifndef XENSHM_PLATFORM_REAL_REAL_PLATFORM_H_
 #define XENSHM_PLATFORM_REAL_REAL_PLATFORM_H_
 
@@ -8,14 +11,13 @@
 namespace xenshm {
 
 enum class PlatformRole {
-  kGuest,  // a domU process: xenstore, grant mapping, event channels
+  kGuest,  // what OpenRealGuestPlatform opens
   kDom0,   // additionally domain information (libxenctrl)
 };
 
-// Opens xenstore (learning Platform::self from the node "domid"), gntdev and
-// the event-channel factory; for kDom0 also libxenctrl, and requires
-// self == 0. Fails with the first step's Status (its message names the
-// device or daemon that is missing) and releases what it had opened.
+// Opens what OpenRealGuestPlatform does; for kDom0 also libxenctrl, and
+// requires self == 0. Fails with the first step's Status (its message names
+// the device or daemon that is missing) and releases what it had opened.
 //
 // region_granter is left null: the kernel-module-backed granter is opened
 // separately (platform/real/kmod_region_granter.h, OpenKmodRegionGranter())

@@ -12,6 +12,7 @@
 #include "platform/real/real_domain_info.h"
 #include "platform/real/real_event_channels.h"
 #include "platform/real/real_grant_mapper.h"
+#include "platform/real/real_guest_platform.h"
 #include "platform/real/real_page_sharer.h"
 #include "platform/real/real_xenstore.h"
 
@@ -90,6 +91,14 @@ TEST_F(NoXenTest, OpenRealPlatformReportsTheFirstMissingPiece) {
     EXPECT_TRUE(Contains(platform.error().message(), "xs_open"))
         << platform.error().ToString();
   }
+}
+
+TEST_F(NoXenTest, OpenRealGuestPlatformReportsTheFirstMissingPiece) {
+  auto platform = OpenRealGuestPlatform();
+  ASSERT_FALSE(platform.has_value());
+  EXPECT_EQ(platform.error().code(), Code::kNotFound);
+  EXPECT_TRUE(Contains(platform.error().message(), "xs_open"))
+      << platform.error().ToString();
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "platform/xenstore_retry.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
 #include "xenstore-schema/attach_request.h"
@@ -103,7 +104,7 @@ TEST(Attach, LastDetachDestroysAndTheNextAttachCreatesAFreshRegion) {
 TEST(Attach, AttachOnlyModeGivesDoesNotExist) {
   FakeXenSystem system;
   AttachOptions options;
-  options.mode = schema::AttachMode::kAttachOnly;
+  options.mode = AttachMode::kAttachOnly;
   auto missing = system.NewClient(kGuestA).Attach("nope", kPageSize, options);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), Code::kDoesNotExist);
@@ -184,6 +185,99 @@ TEST(Attach, SameGuestAttachingARegionTwiceIsRefused) {
   ASSERT_TRUE(Eventually([&] { return system.counts().regions == 0; }));
 }
 
+TEST(Attach, DetachReportsThatXenshmdNeverConfirmed) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  ASSERT_TRUE(a) << a.error().ToString();
+  const uint32_t handle = (*a)->handle();
+  system.StopDaemon();  // nobody will answer Closing
+
+  Status detached = (*a)->Detach();
+  EXPECT_EQ(detached.code(), Code::kBackendUnavailable) << detached.ToString();
+  EXPECT_NE(detached.message().find("'moo'"), std::string::npos)
+      << detached.message();
+  EXPECT_NE(detached.message().find("did not confirm"), std::string::npos)
+      << detached.message();
+  // Left all the same: unmapped, and the request withdrawn.
+  EXPECT_EQ((*a)->data(), nullptr);
+  Platform& look = system.OpenProcess(kGuestA);
+  EXPECT_FALSE(look.xenstore->Read(kNoTransaction,
+                                   schema::FrontendPath(kGuestA, handle)));
+  // Only the first call reports.
+  EXPECT_TRUE((*a)->Detach().ok());
+}
+
+TEST(Attach, DetachReportsAFailedWithdrawal) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  ASSERT_TRUE(a) << a.error().ToString();
+  const uint32_t handle = (*a)->handle();
+  system.hypervisor().FailNext(fake::Op::kXsRemove, Code::kIoError, kGuestA);
+
+  Status detached = (*a)->Detach();
+  EXPECT_EQ(detached.code(), Code::kIoError) << detached.ToString();
+  EXPECT_NE(detached.message().find("withdraw"), std::string::npos)
+      << detached.message();
+  // xenshmd did detach: only the request is left behind.
+  Platform& look = system.OpenProcess(kGuestA);
+  EXPECT_EQ(look.xenstore
+                ->Read(kNoTransaction,
+                       schema::BackendNode(kGuestA, handle, schema::kNodeState))
+                .value_or(""),
+            "6");
+  EXPECT_TRUE(look.xenstore->Read(kNoTransaction,
+                                  schema::FrontendPath(kGuestA, handle)));
+  EXPECT_TRUE((*a)->Detach().ok());
+}
+
+TEST(Attach, DetachReportsAFailedClosingWriteButStillLeaves) {
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
+  ASSERT_TRUE(a) << a.error().ToString();
+  const uint32_t handle = (*a)->handle();
+  system.hypervisor().FailNext(fake::Op::kXsWrite, Code::kQuotaExceeded,
+                               kGuestA);
+
+  // The unmap-notify still tells xenshmd, which confirms; the request is
+  // withdrawn; the write's failure is what Detach reports.
+  Status detached = (*a)->Detach();
+  EXPECT_EQ(detached.code(), Code::kQuotaExceeded) << detached.ToString();
+  EXPECT_NE(detached.message().find("Closing"), std::string::npos)
+      << detached.message();
+  Platform& look = system.OpenProcess(kGuestA);
+  EXPECT_TRUE(
+      Eventually([&] { return RequestGone(*look.xenstore, kGuestA, handle); }));
+  EXPECT_TRUE(Eventually([&] { return system.counts().regions == 0; }));
+}
+
+TEST(Attach, ConflictingRequestTransactionsAreRetriedThenReportedAsAgain) {
+  FakeXenSystem system;
+  Client& client = system.NewClient(kGuestA);
+  // Conflicts short of the limit are retried unseen.
+  for (int nth = 1; nth < kTransactionAttempts; ++nth) {
+    system.hypervisor().FailNth(fake::Op::kXsTransactionEnd, nth, Code::kAgain,
+                                kGuestA);
+  }
+  auto retried = client.Attach("moo", kPageSize);
+  ASSERT_TRUE(retried) << retried.error().ToString();
+  ASSERT_TRUE((*retried)->Detach().ok());
+  // One more, and the attach says so; nothing was requested.
+  for (int nth = 1; nth <= kTransactionAttempts; ++nth) {
+    system.hypervisor().FailNth(fake::Op::kXsTransactionEnd, nth, Code::kAgain,
+                                kGuestA);
+  }
+  auto refused = client.Attach("moo", kPageSize);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kAgain);
+  EXPECT_NE(refused.error().message().find("conflicting"), std::string::npos)
+      << refused.error().message();
+  Platform& look = system.OpenProcess(kGuestA);
+  auto requests =
+      look.xenstore->List(kNoTransaction, schema::FrontendRoot(kGuestA));
+  ASSERT_TRUE(requests);
+  EXPECT_TRUE(requests->empty());
+}
+
 TEST(Attach, NoBackendIsReportedClearly) {
   fake::FakeHypervisor hypervisor;
   hypervisor.CreateDomain(kGuestA);
@@ -207,6 +301,10 @@ TEST(Attach, HundredsOfCyclesLeakNothing) {
     auto second = b.Attach("cycle", kPageSize);
     ASSERT_TRUE(second) << cycle << ": " << second.error().ToString();
     EXPECT_LT((*first)->handle(), 4u) << "handles are reused, not leaked";
+    Status first_left = (*first)->Detach();
+    ASSERT_TRUE(first_left.ok()) << cycle << ": " << first_left.ToString();
+    Status second_left = (*second)->Detach();
+    ASSERT_TRUE(second_left.ok()) << cycle << ": " << second_left.ToString();
   }
   ASSERT_TRUE(Eventually([&] {
     GranterCounts counts = system.counts();

@@ -36,10 +36,12 @@ class FakeXenSystem {
   // what the new one's Start said. `clean`: stopped by SIGTERM (Shutdown
   // runs), else it crashed.
   Status RestartDaemon(bool reset, bool clean = false);
+  // Stops xenshmd (crashed, or by SIGTERM when `clean`) and leaves it
+  // stopped: nobody answers the frontends until RestartDaemon.
+  void StopDaemon(bool clean = false);
 
  private:
   Status StartDaemon(bool reset);
-  void StopDaemon(bool clean = false);
 
   std::unique_ptr<fake::FakeHypervisor> hypervisor_;
   backend::AccessPolicy* policy_;

@@ -61,7 +61,7 @@ TEST_F(Policy, ReadWriteReadOnlyAndDeniedGuests) {
   std::strcpy(static_cast<char*>((*a)->data()), "from A");
 
   AttachOptions read_only;
-  read_only.access = schema::Access::kReadOnly;
+  read_only.access = Access::kReadOnly;
   Client& b_client = system_.NewClient(kB);
   auto b = b_client.Attach("moo", kPageSize, read_only);
   ASSERT_TRUE(b) << b.error().ToString();
@@ -95,7 +95,7 @@ TEST_F(Policy, ReadOnlyPeerWritesFault) {
   auto a = system_.NewClient(kA).Attach("moo", kPageSize);
   ASSERT_TRUE(a);
   AttachOptions read_only;
-  read_only.access = schema::Access::kReadOnly;
+  read_only.access = Access::kReadOnly;
   auto b = system_.NewClient(kB).Attach("moo", kPageSize, read_only);
   ASSERT_TRUE(b);
   void* data = (*b)->data();
@@ -114,7 +114,7 @@ TEST_F(Policy, ModeAndGroupDecideWhoMayJoin) {
   auto a = system_.NewClient(kA).Attach("moo", kPageSize);
   ASSERT_TRUE(a) << a.error().ToString();
   AttachOptions read_only;
-  read_only.access = schema::Access::kReadOnly;
+  read_only.access = Access::kReadOnly;
   EXPECT_TRUE(system_.NewClient(kB).Attach("moo", kPageSize, read_only));
   auto b_rw = system_.NewClient(kB).Attach("moo", kPageSize);
   ASSERT_FALSE(b_rw);
@@ -141,7 +141,7 @@ TEST_F(Policy, PreCreatedRegionExistsBeforeAnyAttachWithItsModeAndGroup) {
 
   // It survives a join and the last detach; it goes when its domain dies.
   AttachOptions existing;
-  existing.mode = schema::AttachMode::kAttachOnly;
+  existing.mode = AttachMode::kAttachOnly;
   {
     auto a = system_.NewClient(kA).Attach("cam0", kPageSize, existing);
     ASSERT_TRUE(a) << a.error().ToString();

@@ -5,7 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/eventually.h"
@@ -17,7 +20,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr DomainId kA = 1, kB = 2, kC = 3, kOutsider = 4;
+constexpr DomainId kA = 1, kB = 2, kC = 3, kOutsider = 4, kBarrier = 5;
 
 // Lets every peer's library run until each can reach all the others, then
 // clears their statuses.
@@ -138,31 +141,131 @@ TEST_F(Signals, SignalByDomain) {
   EXPECT_EQ(nobody.error().code(), Code::kDoesNotExist);
 }
 
+// Every node under `path` (itself included) with its value.
+std::map<std::string, std::string> Subtree(XenStore& xs,
+                                           const std::string& path) {
+  std::map<std::string, std::string> nodes;
+  std::vector<std::string> todo = {path};
+  while (!todo.empty()) {
+    const std::string node = todo.back();
+    todo.pop_back();
+    auto value = xs.Read(kNoTransaction, node);
+    if (!value) continue;
+    nodes[node] = *value;
+    if (auto children = xs.List(kNoTransaction, node)) {
+      for (const std::string& child : *children) {
+        todo.push_back(node + "/" + child);
+      }
+    }
+  }
+  return nodes;
+}
+
 TEST_F(Signals, AnOutsiderCannotReachMembers) {
-  // The outsider shares another region with nobody and tries its best.
-  auto other = system_.NewClient(kOutsider).Attach("elsewhere", kPageSize);
-  ASSERT_TRUE(other);
-  auto report = (*other)->Signal(kAllPeers);
+  // The outsider shares "elsewhere" with A, so it has a peer it can reach
+  // (A's other attachment); through it, it tries to reach moo's members.
+  auto a_elsewhere = system_.NewClient(kA).Attach("elsewhere", kPageSize);
+  ASSERT_TRUE(a_elsewhere) << a_elsewhere.error().ToString();
+  auto outsider = system_.NewClient(kOutsider).Attach("elsewhere", kPageSize);
+  ASSERT_TRUE(outsider) << outsider.error().ToString();
+  Region* near = a_elsewhere->get();
+  Region* out = outsider->get();
+  Settle({near, out});
+  for (Region* member : {a_, b_, c_, dom0_}) ASSERT_TRUE(member->TakeStatus());
+  const PeerSet near_bit = PeerBit(near->peer_index());
+
+  // Its library reaches its real peer, and only it.
+  auto report = out->Signal(kAllPeers);
   ASSERT_TRUE(report);
-  EXPECT_EQ(report->reached, 0u);
-  auto targeted = (*other)->Signal(PeerBit(0) | PeerBit(1) | PeerBit(2));
+  EXPECT_EQ(report->reached, near_bit);
+  EXPECT_EQ(report->missed, 0u);
+  auto woke = near->Wait(milliseconds(2000));
+  ASSERT_TRUE(woke) << woke.error().ToString();
+  EXPECT_EQ(woke->signaled_by, PeerBit(out->peer_index()));
+  PeerSet moo_indices = 0;
+  for (Region* member : {a_, b_, c_, dom0_}) {
+    moo_indices |= PeerBit(member->peer_index());
+  }
+  auto targeted = out->Signal(moo_indices);
   ASSERT_TRUE(targeted);
-  EXPECT_EQ(targeted->reached, 0u);
-  // Raw event channels: a port offered to A's domain that A never binds.
+  EXPECT_EQ(targeted->reached, moo_indices & near_bit);
+  EXPECT_EQ(targeted->missed, moo_indices & ~near_bit);
+
+  // What xenshmd tells every attachment (a relay writes nowhere else), but
+  // for the domain that attaches below to show xenshmd has caught up.
+  Platform& dom0_view = system_.OpenProcess(kDom0);
+  const std::string barrier_tree = schema::BackendDomainPath(kBarrier);
+  auto trees = [&] {
+    auto all = Subtree(*dom0_view.xenstore, schema::BackendRoot());
+    std::erase_if(all, [&](const auto& node) {
+      return node.first == barrier_tree ||
+             node.first.starts_with(barrier_tree + "/");
+    });
+    return all;
+  };
+  const auto before = trees();
+  ASSERT_TRUE(before.contains(
+      schema::BackendMemberPath(kA, a_->handle(), b_->peer_index()) +
+      "/domain"));
+  const auto a_reachable = a_->ReachablePeers();
+  const auto b_reachable = b_->ReachablePeers();
+  ASSERT_TRUE(a_reachable && b_reachable);
+  const PeerSet a_can_reach = *a_reachable;
+  const PeerSet b_can_reach = *b_reachable;
+
+  // Raw: for each of moo's members, a port offered to its domain and
+  // notified, and forged offers and acknowledgements naming its index in
+  // the outsider's own request tree (the only one it can write): the wrong
+  // direction for its real peer, no peer at all in elsewhere for the rest.
   Platform& raw = system_.OpenProcess(kOutsider);
   auto channels = raw.open_event_channels();
   ASSERT_TRUE(channels);
-  auto port = (*channels)->AllocateUnbound(kA);
-  ASSERT_TRUE(port);
-  EXPECT_TRUE((*channels)->Notify(*port).ok());
-  // And a forged offer in its own request tree, naming A's index.
-  (void)raw.xenstore->Write(
-      kNoTransaction,
-      schema::FrontendListEntry(kOutsider, 0, "offers", a_->peer_index()),
-      std::to_string(*port));
+  const std::pair<Region*, DomainId> members[] = {
+      {a_, kA}, {b_, kB}, {c_, kC}, {dom0_, kDom0}};
+  for (const auto& [member, domain] : members) {
+    auto port = (*channels)->AllocateUnbound(domain);
+    ASSERT_TRUE(port);
+    EXPECT_TRUE((*channels)->Notify(*port).ok());
+    const uint32_t index = member->peer_index();
+    ASSERT_TRUE(
+        raw.xenstore
+            ->Write(kNoTransaction,
+                    schema::FrontendListEntry(kOutsider, out->handle(),
+                                              schema::kNodeOffers, index),
+                    std::to_string(*port))
+            .ok());
+    ASSERT_TRUE(
+        raw.xenstore
+            ->Write(kNoTransaction,
+                    schema::FrontendListEntry(kOutsider, out->handle(),
+                                              schema::kNodeBound, index),
+                    "1")
+            .ok());
+  }
+  // xenshmd has seen the forgeries once it answered a later request.
+  ASSERT_TRUE(system_.NewClient(kBarrier).Attach("barrier", kPageSize));
+
   auto quiet = a_->Wait(milliseconds(500));
   ASSERT_FALSE(quiet);
   EXPECT_EQ(quiet.error().code(), Code::kTimedOut);
+  auto b_quiet = b_->Wait(milliseconds(100));
+  ASSERT_FALSE(b_quiet);
+  EXPECT_EQ(b_quiet.error().code(), Code::kTimedOut);
+  for (Region* member : {c_, dom0_}) {
+    auto status = member->TakeStatus();
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->signaled_by, 0u);
+  }
+  EXPECT_EQ(a_->ReachablePeers().value_or(0), a_can_reach);
+  EXPECT_EQ(b_->ReachablePeers().value_or(0), b_can_reach);
+  // Nothing was relayed: no port, no acknowledgement, anywhere.
+  const auto after = trees();
+  for (const auto& [path, value] : after) {
+    auto was = before.find(path);
+    EXPECT_TRUE(was != before.end() && was->second == value)
+        << path << " = " << value << " (relayed from the outsider)";
+  }
+  EXPECT_EQ(after.size(), before.size());
 }
 
 TEST_F(Signals, EventFdIsPollable) {

@@ -24,7 +24,10 @@
 #include <thread>
 #include <vector>
 
-#include "platform/real/real_platform.h"
+#include "base/status.h"
+#include "base/types.h"
+#include "platform/platform.h"
+#include "platform/real/real_guest_platform.h"
 #include "tools/bench/stats.h"
 #include "xenshm/client.h"
 #include "xenstore-schema/grant_directory.h"
@@ -106,7 +109,7 @@ int main(int argc, char** argv) {
   }
   const size_t size = mib << 20;
   if (rounds < 1) rounds = 1;
-  auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kGuest);
+  auto platform = xenshm::OpenRealGuestPlatform();
   if (!platform) {
     std::printf("FAIL bench-open: %s\n", platform.error().ToString().c_str());
     return 1;

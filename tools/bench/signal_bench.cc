@@ -23,7 +23,10 @@
 #include <thread>
 #include <vector>
 
-#include "platform/real/real_platform.h"
+#include "base/status.h"
+#include "base/types.h"
+#include "platform/platform.h"
+#include "platform/real/real_guest_platform.h"
 #include "tools/bench/stats.h"
 #include "xenshm/client.h"
 
@@ -75,7 +78,7 @@ int main(int argc, char** argv) {
   }
   const bool ping = std::string_view(argv[1]) == "ping";
   const int rounds = std::atoi(argv[2]);
-  auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kGuest);
+  auto platform = xenshm::OpenRealGuestPlatform();
   if (!platform) return Fail(platform.error().ToString());
   xenshm::Client client(*platform);
   auto region = client.Attach("pingpong", xenshm::kPageSize);

@@ -44,8 +44,8 @@
 #include "base/status.h"
 #include "base/types.h"
 #include "platform/platform.h"
+#include "platform/real/real_guest_platform.h"
 #include "platform/real/real_page_sharer.h"
-#include "platform/real/real_platform.h"
 
 namespace xenshm {
 namespace {
@@ -276,7 +276,14 @@ void HandleDom0Watches(XenStore& xs, std::vector<GuestPeer>& peers,
 int RunDom0(const std::vector<DomainId>& guests, int timeout_ms) {
   Reporter report;
   const Deadline deadline(timeout_ms);
-  Result<Platform> platform = OpenRealPlatform(PlatformRole::kDom0);
+  // The guest-side platform: the probe needs no domain information, and
+  // the same binary runs in the guests, which have no libxenctrl to link.
+  Result<Platform> platform = OpenRealGuestPlatform();
+  if (platform && platform->self != kDom0) {
+    platform =
+        Error(Code::kNoPermission, "dom0 role asked for, but this is domain " +
+                                       std::to_string(platform->self));
+  }
   if (!report.Check("dom0-open-platform",
                     platform ? Status::Ok() : platform.error())) {
     return 1;
@@ -413,7 +420,7 @@ Status CheckPattern(const GrantMapping& mapping, DomainId self) {
 int RunGuest(int timeout_ms) {
   Reporter report;
   const Deadline deadline(timeout_ms);
-  Result<Platform> platform = OpenRealPlatform(PlatformRole::kGuest);
+  Result<Platform> platform = OpenRealGuestPlatform();
   if (!report.Check("guest-open-platform",
                     platform ? Status::Ok() : platform.error())) {
     return 1;

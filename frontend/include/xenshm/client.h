@@ -24,17 +24,30 @@
 #include <string_view>
 #include <vector>
 
-#include "base/status.h"
-#include "platform/platform.h"
 #include "xenshm/signals.h"
-#include "xenstore-schema/attach_request.h"
-#include "xenstore-schema/schema.h"
+#include "xenshm/status.h"
+#include "xenshm/types.h"
 
 namespace xenshm {
 
+// What a Client runs over: Xen's libraries in a real program, or the fake
+// hypervisor in tests. Opaque to the API; programs in this project open one
+// with platform/real (OpenRealGuestPlatform) and pass it by reference.
+struct Platform;
+
+enum class AttachMode {
+  kCreateOrAttach,  // create the region if no one has it, else join it
+  kAttachOnly,      // join an existing region; kDoesNotExist if there is none
+};
+
+enum class Access {
+  kReadWrite,
+  kReadOnly,  // the mapping is read-only (a write faults)
+};
+
 struct AttachOptions {
-  schema::AttachMode mode = schema::AttachMode::kCreateOrAttach;
-  schema::Access access = schema::Access::kReadWrite;
+  AttachMode mode = AttachMode::kCreateOrAttach;
+  Access access = Access::kReadWrite;
   // Use this request handle instead of the lowest free one; attaching a
   // handle that is in use fails with kAlreadyAttached.
   std::optional<uint32_t> handle;
@@ -50,30 +63,42 @@ struct PeerInfo {
 };
 
 class Client;
-class PeerChannels;
-class StepTrace;
 
-// One attachment. Destroying it detaches.
+// One attachment. Destroying it detaches (ignoring Detach's Status).
 class Region {
  public:
   ~Region();
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const;
   // The region's real size in bytes (the creator's), whatever was asked.
-  uint64_t size() const { return size_; }
-  uint32_t peer_index() const { return peer_index_; }
-  uint32_t handle() const { return handle_; }
-  bool writable() const { return writable_; }
+  uint64_t size() const;
+  uint32_t peer_index() const;
+  uint32_t handle() const;
+  bool writable() const;
   // The mapping: size() bytes, page aligned. Null after Detach.
-  void* data() const { return data_; }
+  void* data() const;
 
   // The peers attached now (from the registry only members can read).
   // If xenshmd has closed this attachment (restarted with --reset), the
   // error is its status: backend-unavailable, "xenshmd restarted: ...".
   Result<std::vector<PeerInfo>> Peers() const;
-  // Unmaps and tells xenshmd. Idempotent: a second call returns ok.
+  // Leaves the region: unmaps it (data() becomes null, at once and whatever
+  // is returned), closes this peer's channels, tells xenshmd (state
+  // Closing), waits up to 2 s for xenshmd to confirm (state Closed), then
+  // withdraws the request from xenstore (which frees the handle).
+  //
+  // ok: xenshmd confirmed and the request is withdrawn; this peer has left.
+  // On failure every step was still tried, and the first failure is
+  // returned, its message naming the region and handle:
+  //   - telling xenshmd failed: the xenstore write's code;
+  //   - xenshmd did not confirm within 2 s: kBackendUnavailable (is it
+  //     running?); the region is unmapped and the request withdrawn all the
+  //     same;
+  //   - withdrawing the request failed: the xenstore remove's code (a
+  //     request already gone counts as withdrawn).
+  // Only the first call does anything: a later call returns ok.
   Status Detach();
 
   // Signals. Only the chosen peers get an interrupt; the report says which
@@ -104,19 +129,10 @@ class Region {
 
  private:
   friend class Client;
-  Region() = default;
+  struct Impl;  // the mapping, channels and xenstore bookkeeping
+  explicit Region(std::unique_ptr<Impl> impl);
 
-  Client* client_ = nullptr;
-  std::string name_;
-  uint64_t size_ = 0;
-  uint32_t peer_index_ = 0;
-  uint32_t handle_ = 0;
-  bool writable_ = false;
-  void* data_ = nullptr;
-  std::unique_ptr<GrantMapping> grant_mapping_;    // guests
-  std::unique_ptr<RegionMapping> region_mapping_;  // dom0
-  std::unique_ptr<PeerChannels> channels_;
-  bool detached_ = false;
+  std::unique_ptr<Impl> impl_;
 };
 
 class Client {
@@ -129,25 +145,9 @@ class Client {
   Result<std::unique_ptr<Region>> Attach(std::string_view name, uint64_t size,
                                          const AttachOptions& options = {});
 
-  DomainId domain() const { return platform_.self; }
+  DomainId domain() const;
 
  private:
-  friend class Region;
-  Result<uint32_t> SubmitRequest(const schema::AttachRequest& request,
-                                 const AttachOptions& options);
-  // Waits for the backend's state to become Connected or Closed (only
-  // Closed if `closed_only`).
-  Result<schema::XenbusState> AwaitBackend(uint32_t handle,
-                                           std::chrono::milliseconds timeout,
-                                           bool closed_only = false);
-  Result<uint64_t> ReadBackendNumber(uint32_t handle, std::string_view node,
-                                     uint64_t max);
-  // Reads the region's real size and our peer index.
-  Status ReadGeometry(Region& region, uint32_t handle);
-  // REQUIRES: ReadGeometry and the channels are done.
-  Status MapRegion(Region& region, uint32_t handle, StepTrace& trace);
-  void WithdrawRequest(uint32_t handle);
-
   Platform& platform_;
 };
 
