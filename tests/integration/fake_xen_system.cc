@@ -29,16 +29,24 @@ Status FakeXenSystem::StartDaemon(bool reset) {
   };
   daemon_ = std::make_unique<backend::Daemon>(*daemon_platform_, options);
   XENSHM_RETURN_IF_ERROR(daemon_->Start());
-  daemon_thread_ =
-      std::jthread([this](std::stop_token stop) { daemon_->Run(stop); });
+  RunDaemonThread();
   return Status();
 }
 
-void FakeXenSystem::StopDaemon(bool clean) {
+void FakeXenSystem::RunDaemonThread() {
+  daemon_thread_ =
+      std::jthread([this](std::stop_token stop) { daemon_->Run(stop); });
+}
+
+void FakeXenSystem::StopDaemonThread() {
   if (daemon_thread_.joinable()) {
     daemon_thread_.request_stop();
     daemon_thread_.join();
   }
+}
+
+void FakeXenSystem::StopDaemon(bool clean) {
+  StopDaemonThread();
   if (clean && daemon_) daemon_->Shutdown();
   daemon_.reset();
   daemon_platform_.reset();  // the process exits: its ports close
@@ -76,6 +84,14 @@ Client& FakeXenSystem::NewClient(DomainId domain) {
 std::vector<std::string> FakeXenSystem::log() const {
   std::lock_guard lock(log_mu_);
   return log_;
+}
+
+backend::RegionTable FakeXenSystem::DaemonRegions() {
+  // The table is the daemon thread's: pause it for the copy.
+  StopDaemonThread();
+  backend::RegionTable copy = daemon_->regions();
+  RunDaemonThread();
+  return copy;
 }
 
 GranterCounts FakeXenSystem::counts() {
