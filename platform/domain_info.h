@@ -2,7 +2,6 @@
 #ifndef XENSHM_PLATFORM_DOMAIN_INFO_H_
 #define XENSHM_PLATFORM_DOMAIN_INFO_H_
 
-#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -12,15 +11,16 @@ namespace xenshm {
 
 struct DomainState {
   DomainId id = 0;
-  bool dying = false;     // being destroyed
-  bool shutdown = false;  // shut down, not yet destroyed
+  // Being destroyed (XEN_DOMINF_dying): Xen lists the domain until its last
+  // reference drops, but it runs no more and its grant mappings and event
+  // channels are gone. Take it for gone.
+  bool dying = false;
 };
 
 class DomainInfo {
  public:
   virtual ~DomainInfo() = default;
-  // kNotFound if the domain does not exist.
-  virtual Result<DomainState> Query(DomainId domain) = 0;
+  // Every domain Xen lists, dying ones included, in increasing id order.
   virtual Result<std::vector<DomainState>> List() = 0;
 };
 

@@ -16,7 +16,6 @@ DomainState ToState(const xc_domaininfo_t& info) {
   DomainState state;
   state.id = static_cast<DomainId>(info.domain);
   state.dying = (info.flags & XEN_DOMINF_dying) != 0;
-  state.shutdown = (info.flags & XEN_DOMINF_shutdown) != 0;
   return state;
 }
 
@@ -35,21 +34,6 @@ Result<std::unique_ptr<RealDomainInfo>> RealDomainInfo::Open() {
 }
 
 RealDomainInfo::~RealDomainInfo() { xc_interface_close(xch_); }
-
-Result<DomainState> RealDomainInfo::Query(DomainId domain) {
-  xc_domaininfo_t info{};
-  // Returns the first domain with an id >= `domain`.
-  const int n = xc_domain_getinfolist(xch_, domain, 1, &info);
-  if (n < 0) {
-    return Error(StatusFromErrno(
-        errno, "xc_domain_getinfolist for domain " + std::to_string(domain)));
-  }
-  if (n == 0 || info.domain != domain) {
-    return Error(Code::kNotFound,
-                 "domain " + std::to_string(domain) + " does not exist");
-  }
-  return ToState(info);
-}
 
 Result<std::vector<DomainState>> RealDomainInfo::List() {
   constexpr unsigned int kBatch = 64;

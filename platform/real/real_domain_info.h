@@ -23,7 +23,6 @@ class RealDomainInfo final : public DomainInfo {
   RealDomainInfo(const RealDomainInfo&) = delete;
   RealDomainInfo& operator=(const RealDomainInfo&) = delete;
 
-  Result<DomainState> Query(DomainId domain) override;
   Result<std::vector<DomainState>> List() override;
 
  private:

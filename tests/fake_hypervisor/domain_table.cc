@@ -12,30 +12,36 @@ std::optional<Caller> DomainTable::Add(DomainId id) {
   return Caller{id, entry.incarnation};
 }
 
+bool DomainTable::MarkDying(DomainId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = domains_.find(id);
+  if (it == domains_.end() || it->second.dying) return false;
+  it->second.dying = true;
+  return true;
+}
+
 bool DomainTable::Remove(DomainId id) {
   std::lock_guard<std::mutex> lock(mu_);
   return domains_.erase(id) > 0;
 }
 
-bool DomainTable::SetShutdown(DomainId id, bool shutdown) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = domains_.find(id);
-  if (it == domains_.end()) return false;
-  it->second.shutdown = shutdown;
-  return true;
-}
-
 std::optional<Caller> DomainTable::Lookup(DomainId id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = domains_.find(id);
-  if (it == domains_.end()) return std::nullopt;
+  if (it == domains_.end() || it->second.dying) return std::nullopt;
   return Caller{id, it->second.incarnation};
+}
+
+bool DomainTable::Listed(DomainId id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return domains_.contains(id);
 }
 
 bool DomainTable::Alive(const Caller& caller) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = domains_.find(caller.domain);
-  return it != domains_.end() && it->second.incarnation == caller.incarnation;
+  return it != domains_.end() && !it->second.dying &&
+         it->second.incarnation == caller.incarnation;
 }
 
 Status DomainTable::CheckAlive(const Caller& caller, const char* what) const {
@@ -45,29 +51,13 @@ Status DomainTable::CheckAlive(const Caller& caller, const char* what) const {
                                     " has been destroyed");
 }
 
-std::optional<DomainState> DomainTable::Query(DomainId id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = domains_.find(id);
-  if (it == domains_.end()) return std::nullopt;
-  return DomainState{id, false, it->second.shutdown};
-}
-
 std::vector<DomainState> DomainTable::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<DomainState> out;
   for (const auto& [id, entry] : domains_) {
-    out.push_back(DomainState{id, false, entry.shutdown});
+    out.push_back(DomainState{id, entry.dying});
   }
   return out;
-}
-
-Result<DomainState> FakeDomainInfo::Query(DomainId domain) {
-  std::optional<DomainState> state = domains_->Query(domain);
-  if (!state) {
-    return Error(Code::kNotFound,
-                 "domain " + std::to_string(domain) + " does not exist");
-  }
-  return *state;
 }
 
 Result<std::vector<DomainState>> FakeDomainInfo::List() {

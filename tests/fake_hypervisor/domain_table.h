@@ -1,5 +1,6 @@
-// DomainTable: which fake domains exist, and which incarnation of a domain id
-// a platform object was opened for (domain ids are reused, as in Xen).
+// DomainTable: which fake domains exist, whether they are dying, and which
+// incarnation of a domain id a platform object was opened for (domain ids
+// are reused, as in Xen).
 #ifndef XENSHM_TESTS_FAKE_HYPERVISOR_DOMAIN_TABLE_H_
 #define XENSHM_TESTS_FAKE_HYPERVISOR_DOMAIN_TABLE_H_
 
@@ -24,26 +25,34 @@ struct Caller {
 };
 
 // Thread-safe. A leaf lock: never calls out while holding it.
+//
+// A domain is running, then (optionally) dying: still listed, its id still
+// taken, but no longer running, so its processes' calls fail as if it were
+// gone. Remove ends both.
 class DomainTable {
  public:
-  // Adds `id` and returns the caller identity for its processes.
-  // Returns nullopt if the domain already exists.
+  // Adds `id`, running, and returns the caller identity for its processes.
+  // Returns nullopt if the id is taken (running or dying).
   std::optional<Caller> Add(DomainId id);
-  // False if `id` does not exist.
+  // False if `id` is not running.
+  bool MarkDying(DomainId id);
+  // False if `id` is not listed.
   bool Remove(DomainId id);
-  bool SetShutdown(DomainId id, bool shutdown);
+  // The caller identity of a running domain; nullopt if absent or dying.
   std::optional<Caller> Lookup(DomainId id) const;
+  // True while `id` is listed, running or dying.
+  bool Listed(DomainId id) const;
   // True while the domain `caller` was opened for is still running.
   bool Alive(const Caller& caller) const;
-  // kIoError naming `what` if `caller`'s domain has been destroyed.
+  // kIoError naming `what` if `caller`'s domain has been destroyed (or is
+  // dying).
   Status CheckAlive(const Caller& caller, const char* what) const;
-  std::optional<DomainState> Query(DomainId id) const;
   std::vector<DomainState> List() const;
 
  private:
   struct Entry {
     uint64_t incarnation = 0;
-    bool shutdown = false;
+    bool dying = false;
   };
   mutable std::mutex mu_;
   uint64_t next_incarnation_ = 1;      // GUARDED_BY(mu_)
@@ -55,7 +64,6 @@ class FakeDomainInfo : public DomainInfo {
  public:
   explicit FakeDomainInfo(std::shared_ptr<const DomainTable> domains)
       : domains_(std::move(domains)) {}
-  Result<DomainState> Query(DomainId domain) override;
   Result<std::vector<DomainState>> List() override;
 
  private:

@@ -124,6 +124,42 @@ TEST_F(EventChannelsTest, UnbindDropsQueuedEvents) {
   EXPECT_EQ(Take(*ec0_), std::nullopt);
 }
 
+TEST_F(EventChannelsTest, UnbindDiscardsOnlyThatPortsEvents) {
+  Connect();
+  EventPort offered = ec0_->AllocateUnbound(2).value();
+  EventPort port2 = ec2_->BindInterdomain(0, offered).value();
+  ASSERT_EQ(Take(*ec2_), port2);
+  ASSERT_TRUE(ec2_->Notify(port2).ok());
+  ASSERT_TRUE(ec1_->Notify(port1_).ok());
+  ASSERT_TRUE(ec0_->Unbind(offered).ok());
+  EXPECT_TRUE(Readable(ec0_->fd()));
+  EXPECT_EQ(Take(*ec0_), port0_);
+  EXPECT_EQ(Take(*ec0_), std::nullopt);
+  EXPECT_FALSE(Readable(ec0_->fd()));
+}
+
+// The kernel's ring keeps an event queued before IOCTL_EVTCHN_UNBIND; if
+// the port number is bound anew, reading it would report the new channel.
+// Unbind must have discarded it.
+TEST_F(EventChannelsTest, AnEventQueuedBeforeUnbindIsNeverReportedLater) {
+  Connect();
+  ASSERT_TRUE(ec1_->Notify(port1_).ok());
+  ASSERT_TRUE(Readable(ec0_->fd()));
+  ASSERT_TRUE(ec0_->Unbind(port0_).ok());  // the event was not taken
+  EventPort reused = ec0_->AllocateUnbound(2).value();
+  ASSERT_EQ(reused, port0_);  // Xen hands out the lowest free number
+  EXPECT_FALSE(Readable(ec0_->fd()));
+  EXPECT_EQ(Take(*ec0_), std::nullopt);
+  EventPort port2 = ec2_->BindInterdomain(0, reused).value();
+  ASSERT_EQ(Take(*ec2_), port2);
+  ASSERT_TRUE(ec2_->Unmask(port2).ok());
+  EXPECT_EQ(Take(*ec0_), std::nullopt);  // bound, but it has not fired
+  EXPECT_FALSE(Readable(ec0_->fd()));
+  ASSERT_TRUE(ec2_->Notify(port2).ok());
+  EXPECT_EQ(Take(*ec0_), reused);
+  EXPECT_EQ(Take(*ec0_), std::nullopt);
+}
+
 TEST_F(EventChannelsTest, ClosingAHandleClosesItsPorts) {
   Connect();
   EXPECT_EQ(hv_.OpenEventPorts(1), 1u);
@@ -204,7 +240,11 @@ TEST_F(EventChannelsTest, InjectedFaults) {
   EventPort offered = ec0_->AllocateUnbound(1).value();
   hv_.FailNext(Op::kEvtchnBind, Code::kNoMemory, DomainId{1});
   EXPECT_EQ(CodeOf(ec1_->BindInterdomain(0, offered)), Code::kNoMemory);
-  EXPECT_TRUE(ec1_->BindInterdomain(0, offered).has_value());
+  EventPort bound = ec1_->BindInterdomain(0, offered).value();
+  // A failed read takes nothing.
+  hv_.FailNext(Op::kEvtchnRead, Code::kIoError, DomainId{1});
+  EXPECT_EQ(CodeOf(ec1_->TakePending()), Code::kIoError);
+  EXPECT_EQ(Take(*ec1_), bound);
 }
 
 }  // namespace

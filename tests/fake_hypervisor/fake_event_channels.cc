@@ -32,7 +32,9 @@ class EventChannelHandle : public EventChannels {
     return core_->Notify(id_, local_port);
   }
   Status Unbind(EventPort local_port) override {
-    return core_->Unbind(id_, local_port);
+    XENSHM_RETURN_IF_ERROR(core_->Unbind(id_, local_port));
+    core_->DiscardQueued(id_, local_port);
+    return Status::Ok();
   }
   int fd() const override { return fd_; }
   Result<std::optional<EventPort>> TakePending() override {
@@ -177,9 +179,8 @@ void EventChannelCore::Close(DomainId domain, EventPort port) {
     remote.remote_domain = domain;
     remote.remote_port = 0;
   }
-  Handle& h = handles_.at(p.handle);
-  h.ports.erase(port);
-  if (std::erase(h.ring, port) > 0 && h.ring.empty()) DrainFd(h.fd);
+  // Its events stay in the ring (see 6. in the header).
+  handles_.at(p.handle).ports.erase(port);
   ports.erase(port);
 }
 
@@ -259,11 +260,20 @@ Status EventChannelCore::Unbind(uint64_t handle, EventPort port) {
   return Status::Ok();
 }
 
+void EventChannelCore::DiscardQueued(uint64_t handle, EventPort port) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Handle& h = handles_.at(handle);
+  if (std::erase(h.ring, port) > 0 && h.ring.empty()) DrainFd(h.fd);
+}
+
 Result<std::optional<EventPort>> EventChannelCore::TakePending(
     uint64_t handle) {
   std::lock_guard<std::mutex> lock(mu_);
   auto h = LiveHandle(handle, "evtchn read");
   if (!h) return std::unexpected(h.error());
+  if (auto fault = faults_->Check(Op::kEvtchnRead, (*h)->caller.domain)) {
+    return std::unexpected(*fault);
+  }
   std::deque<EventPort>& ring = (*h)->ring;
   if (ring.empty()) return std::optional<EventPort>();
   EventPort port = ring.front();

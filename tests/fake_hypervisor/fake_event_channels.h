@@ -14,6 +14,11 @@
 //  4. A handle's fd is an eventfd, readable while its ring is not empty, so
 //     real threads blocked in poll() wake on cross-domain events.
 //  5. Binding raises one spurious event on the new local port, like Xen.
+//  6. Closing a port leaves its events in the ring, as Linux's evtchn
+//     driver does on IOCTL_EVTCHN_UNBIND: a later read would return the old
+//     port number, maybe bound anew by then. The EventChannels object (like
+//     platform/real's) discards them in Unbind, as event_channels.h asks;
+//     the ring itself is the kernel's, and keeps them.
 #ifndef XENSHM_TESTS_FAKE_HYPERVISOR_FAKE_EVENT_CHANNELS_H_
 #define XENSHM_TESTS_FAKE_HYPERVISOR_FAKE_EVENT_CHANNELS_H_
 
@@ -88,6 +93,9 @@ class EventChannelCore : public std::enable_shared_from_this<EventChannelCore> {
                                     EventPort remote_port);
   Status Notify(uint64_t handle, EventPort port);
   Status Unbind(uint64_t handle, EventPort port);
+  // The platform layer's half of Unbind: forgets the events of `port` the
+  // ring still holds, keeping the others in order.
+  void DiscardQueued(uint64_t handle, EventPort port);
   Result<std::optional<EventPort>> TakePending(uint64_t handle);
   Status Unmask(uint64_t handle, EventPort port);
 

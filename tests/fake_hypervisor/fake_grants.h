@@ -13,8 +13,11 @@
 //     and a read-only mapping really faults on write.
 //  4. Ending a grant a peer still maps is deferred, like Linux's
 //     gnttab_end_foreign_access: the entry stays taken and counts as a
-//     deferred free until the last mapping of it goes. A released region's
-//     memory is freed once nothing (peer or dom0) maps it.
+//     deferred free until the last mapping of it goes. The mapping keeps
+//     working; a new Map of the ended ref fails, as in Xen. A released
+//     region's memory is freed once nothing (peer or dom0) maps it, and a
+//     region allocated later is a new memfd: it never aliases pages a peer
+//     still maps from a released one.
 //  5. Destroying a GrantMapping is a gntdev unmap: it clears the notify byte,
 //     unmaps, then sends on the notify port. When a domain dies, Xen drops its
 //     mappings from the grant accounting at once; the fake keeps the memory

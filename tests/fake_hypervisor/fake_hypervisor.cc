@@ -34,25 +34,35 @@ void FakeHypervisor::CreateDomain(DomainId id) {
 void FakeHypervisor::DestroyDomain(DomainId id) {
   if (id == kDom0) Die("DestroyDomain of dom0", id);
   std::lock_guard<std::mutex> lock(lifecycle_mu_);
-  if (!domains_->Remove(id)) return;
-  grants_->ReleaseDomain(id);
-  event_channels_->CloseDomain(id);
-  xenstore_->ReleaseDomain(id);
+  if (domains_->MarkDying(id)) {
+    StopDomain(id, /*remove_home=*/true);
+  } else {
+    xenstore_->RemoveHome(id);  // dying already: the rest has happened
+  }
+  domains_->Remove(id);
 }
 
-void FakeHypervisor::ShutdownDomain(DomainId id) {
-  domains_->SetShutdown(id, true);
+void FakeHypervisor::MarkDomainDying(DomainId id) {
+  if (id == kDom0) Die("MarkDomainDying of dom0", id);
+  std::lock_guard<std::mutex> lock(lifecycle_mu_);
+  if (domains_->MarkDying(id)) StopDomain(id, /*remove_home=*/false);
+}
+
+void FakeHypervisor::StopDomain(DomainId id, bool remove_home) {
+  grants_->ReleaseDomain(id);
+  event_channels_->CloseDomain(id);
+  xenstore_->ReleaseDomain(id, remove_home);
 }
 
 bool FakeHypervisor::DomainExists(DomainId id) const {
-  return domains_->Lookup(id).has_value();
+  return domains_->Listed(id);
 }
 
 Result<Platform> FakeHypervisor::OpenPlatform(DomainId id) {
   std::optional<Caller> caller = domains_->Lookup(id);
   if (!caller) {
-    return Error(Code::kNotFound,
-                 "domain " + std::to_string(id) + " does not exist");
+    return Error(Code::kNotFound, "domain " + std::to_string(id) +
+                                      " does not exist or is dying");
   }
   Platform platform;
   platform.self = id;
@@ -86,6 +96,10 @@ void FakeHypervisor::FailNext(Op op, Code code,
 void FakeHypervisor::FailNth(Op op, int nth, Code code,
                              std::optional<DomainId> domain) {
   faults_->FailNth(op, nth, code, domain);
+}
+
+void FakeHypervisor::FailAll(Op op, Code code, std::optional<DomainId> domain) {
+  faults_->FailAll(op, code, domain);
 }
 
 void FakeHypervisor::ClearFaults() { faults_->Clear(); }

@@ -50,14 +50,24 @@ class FakeHypervisor {
   // stays mapped), its event channels close (remote ends become unbound), its
   // xenstore connections die, /local/domain/<id> is removed and
   // "@releaseDomain" fires. dom0's grants to it stay until revoked, as in Xen.
-  // No-op for a domain that does not exist. REQUIRES: id != 0.
+  // For a dying domain (MarkDomainDying), only what is left happens: its home
+  // is removed and it leaves the domain list. No-op for a domain that does
+  // not exist. REQUIRES: id != 0.
   void DestroyDomain(DomainId id);
-  // Marks `id` shut down (DomainInfo shows it) without destroying it.
-  void ShutdownDomain(DomainId id);
+  // Domain `id` is being destroyed but a reference keeps it (Xen's
+  // domain_kill, XEN_DOMINF_dying): it stops running, so everything
+  // DestroyDomain describes happens (xenstored releases it and fires
+  // "@releaseDomain") except two things: DomainInfo still lists it, with
+  // `dying` set, and /local/domain/<id> stays (the toolstack removes it).
+  // Both end with DestroyDomain(id); until then the id cannot be created
+  // again and OpenPlatform(id) fails. No-op unless `id` is running.
+  // REQUIRES: id != 0.
+  void MarkDomainDying(DomainId id);
+  // True while `id` is listed: running or dying.
   bool DomainExists(DomainId id) const;
 
   // A new process in domain `id`. dom0's also has DomainInfo and
-  // RegionGranter. kNotFound if the domain does not exist.
+  // RegionGranter. kNotFound if the domain does not exist or is dying.
   Result<Platform> OpenPlatform(DomainId id);
 
   // dom0's grant table size in entries, including the kReservedGrantEntries
@@ -72,6 +82,8 @@ class FakeHypervisor {
   // The `nth` next call (1 = the next) of `op` fails with `code`.
   void FailNth(Op op, int nth, Code code,
                std::optional<DomainId> domain = std::nullopt);
+  // Every call of `op` (by `domain`, if given) fails until ClearFaults.
+  void FailAll(Op op, Code code, std::optional<DomainId> domain = std::nullopt);
   void ClearFaults();
 
   // Introspection for tests.
@@ -81,7 +93,11 @@ class FakeHypervisor {
   size_t OpenEventPorts(DomainId domain) const;
 
  private:
-  std::mutex lifecycle_mu_;  // serializes CreateDomain/DestroyDomain
+  // Xen's domain_kill (grant mappings and event channels go) and xenstored's
+  // release of the domain. REQUIRES: lifecycle_mu_ held, `id` marked dying.
+  void StopDomain(DomainId id, bool remove_home);
+
+  std::mutex lifecycle_mu_;  // serializes domain creation and destruction
   std::shared_ptr<DomainTable> domains_;
   std::shared_ptr<FaultInjector> faults_;
   std::shared_ptr<XenStoreCore> xenstore_;

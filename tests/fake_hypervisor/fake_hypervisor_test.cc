@@ -51,6 +51,14 @@ TEST(FakeHypervisorTest, UnknownDomainHasNoPlatform) {
   EXPECT_EQ(CodeOf(hv.OpenPlatform(3)), Code::kNotFound);
 }
 
+std::vector<DomainId> Dying(const std::vector<DomainState>& states) {
+  std::vector<DomainId> ids;
+  for (const DomainState& s : states) {
+    if (s.dying) ids.push_back(s.id);
+  }
+  return ids;
+}
+
 TEST(FakeHypervisorTest, DomainInfoFollowsTheDomains) {
   FakeHypervisor hv;
   Platform dom0 = MustOpen(hv, 0);
@@ -58,15 +66,65 @@ TEST(FakeHypervisorTest, DomainInfoFollowsTheDomains) {
   hv.CreateDomain(2);
   hv.CreateDomain(1);
   EXPECT_THAT(Ids(info.List().value()), ElementsAre(0, 1, 2));
-  EXPECT_FALSE(info.Query(1).value().shutdown);
-  hv.ShutdownDomain(1);
-  EXPECT_TRUE(info.Query(1).value().shutdown);
+  EXPECT_THAT(Dying(info.List().value()), ::testing::IsEmpty());
   hv.DestroyDomain(1);
-  EXPECT_EQ(CodeOf(info.Query(1)), Code::kNotFound);
   EXPECT_THAT(Ids(info.List().value()), ElementsAre(0, 2));
   EXPECT_TRUE(hv.DomainExists(2));
   EXPECT_FALSE(hv.DomainExists(1));
   hv.DestroyDomain(1);  // no-op
+}
+
+TEST(FakeHypervisorTest, ADyingDomainIsListedUntilDestroyed) {
+  FakeHypervisor hv;
+  Platform dom0 = MustOpen(hv, 0);
+  DomainInfo& info = *dom0.domain_info;
+  hv.CreateDomain(1);
+  hv.CreateDomain(2);
+  hv.MarkDomainDying(1);
+  EXPECT_THAT(Ids(info.List().value()), ElementsAre(0, 1, 2));
+  EXPECT_THAT(Dying(info.List().value()), ElementsAre(1));
+  EXPECT_TRUE(hv.DomainExists(1));
+  EXPECT_EQ(CodeOf(hv.OpenPlatform(1)), Code::kNotFound);
+  hv.MarkDomainDying(1);  // no-op
+  hv.DestroyDomain(1);
+  EXPECT_THAT(Ids(info.List().value()), ElementsAre(0, 2));
+  EXPECT_FALSE(hv.DomainExists(1));
+  hv.CreateDomain(1);  // the id is free again
+  EXPECT_THAT(Dying(info.List().value()), ::testing::IsEmpty());
+}
+
+TEST(FakeHypervisorTest, ADyingDomainStopsAndXenstoredReleasesIt) {
+  FakeHypervisor hv;
+  hv.CreateDomain(1);
+  hv.CreateDomain(2);
+  Platform dom0 = MustOpen(hv, 0);
+  Platform guest = MustOpen(hv, 1);
+  XenStore& xs = *dom0.xenstore;
+  ASSERT_TRUE(guest.xenstore->Write(kNoTransaction, "data/x", "1").ok());
+  auto ec1 = guest.open_event_channels().value();
+  auto ec2 = MustOpen(hv, 2).open_event_channels().value();
+  EventPort offered = ec2->AllocateUnbound(1).value();
+  ASSERT_TRUE(ec1->BindInterdomain(2, offered).has_value());
+  ASSERT_TRUE(xs.Watch("@releaseDomain", "rel").ok());
+  ASSERT_TRUE(xs.Watch("/local/domain/1", "home").ok());
+  Drain(xs);
+
+  hv.MarkDomainDying(1);
+  // xenstored saw it die; the toolstack has not removed its home yet.
+  EXPECT_THAT(Drain(xs), ElementsAre("@releaseDomain|rel"));
+  EXPECT_EQ(xs.Read(kNoTransaction, "/local/domain/1/domid").value(), "1");
+  EXPECT_EQ(hv.XenStoreNodesOwnedBy(1), 0u);
+  // It runs no more: its processes fail, its channels are closed.
+  EXPECT_EQ(CodeOf(guest.xenstore->Read(kNoTransaction, "data/x")),
+            Code::kIoError);
+  EXPECT_EQ(CodeOf(guest.open_event_channels()), Code::kIoError);
+  EXPECT_EQ(hv.OpenEventPorts(1), 0u);
+  EXPECT_TRUE(ec2->Notify(offered).ok());  // unbound again: dropped
+
+  hv.DestroyDomain(1);
+  EXPECT_THAT(Drain(xs), ::testing::Contains("/local/domain/1|home"));
+  EXPECT_EQ(CodeOf(xs.Read(kNoTransaction, "/local/domain/1")),
+            Code::kNotFound);
 }
 
 TEST(FakeHypervisorTest, DestroyRemovesTheHomeAndTellsWatchers) {

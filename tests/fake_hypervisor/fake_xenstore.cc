@@ -670,7 +670,33 @@ void XenStoreCore::IntroduceDomain(DomainId id) {
   FireSpecial(std::string(kIntroduceDomain));
 }
 
-void XenStoreCore::ReleaseDomain(DomainId id) {
+void XenStoreCore::RemoveHome(DomainId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  RemoveHomeLocked(id);
+}
+
+void XenStoreCore::RemoveHomeLocked(DomainId id) {
+  const std::string home = Home(id);
+  if (!nodes_.contains(home)) return;
+  // libxl's "xs_rm /local/domain/<id>", as dom0.
+  View live{&nodes_, nullptr};
+  std::vector<std::string> doomed = {home};
+  for (size_t i = 0; i < doomed.size(); ++i) {
+    for (const std::string& child : nodes_.at(doomed[i]).children) {
+      doomed.push_back(doomed[i] + "/" + child);
+    }
+  }
+  for (size_t i = 1; i < doomed.size(); ++i) {
+    Fire(Change{doomed[i], nodes_.at(doomed[i]).perms, {}, true});
+  }
+  std::vector<XsPermission> root_perms = nodes_.at(home).perms;
+  for (const std::string& p : doomed) nodes_.erase(p);
+  nodes_.at(Parent(home)).children.erase(Basename(home));
+  MarkModified(live, Parent(home));
+  Fire(Change{home, root_perms, {}, false});
+}
+
+void XenStoreCore::ReleaseDomain(DomainId id, bool remove_home) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [conn_id, c] : connections_) {
     if (c.caller.domain != id) continue;
@@ -678,25 +704,7 @@ void XenStoreCore::ReleaseDomain(DomainId id) {
     c.watches.clear();
     c.transactions.clear();
   }
-  const std::string home = Home(id);
-  if (nodes_.contains(home)) {
-    // libxl's "xs_rm /local/domain/<id>", as dom0.
-    View live{&nodes_, nullptr};
-    std::vector<std::string> doomed = {home};
-    for (size_t i = 0; i < doomed.size(); ++i) {
-      for (const std::string& child : nodes_.at(doomed[i]).children) {
-        doomed.push_back(doomed[i] + "/" + child);
-      }
-    }
-    for (size_t i = 1; i < doomed.size(); ++i) {
-      Fire(Change{doomed[i], nodes_.at(doomed[i]).perms, {}, true});
-    }
-    std::vector<XsPermission> root_perms = nodes_.at(home).perms;
-    for (const std::string& p : doomed) nodes_.erase(p);
-    nodes_.at(Parent(home)).children.erase(Basename(home));
-    MarkModified(live, Parent(home));
-    Fire(Change{home, root_perms, {}, false});
-  }
+  if (remove_home) RemoveHomeLocked(id);
   auto forget = [id](std::vector<XsPermission>& perms) {
     if (perms[0].domain == id) perms[0].domain = kDom0;
     std::erase_if(perms, [id, first = perms[0]](const XsPermission& p) {

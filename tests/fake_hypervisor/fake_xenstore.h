@@ -76,10 +76,14 @@ class XenStoreCore : public std::enable_shared_from_this<XenStoreCore> {
   // and writable by <id>; then fires "@introduceDomain".
   void IntroduceDomain(DomainId id);
   // What happens when domain `id` dies: its connections lose their watches
-  // and transactions, libxl removes /local/domain/<id>, nodes it owned pass
-  // to dom0 and permission entries naming it are dropped (so a later domain
-  // with the same id inherits nothing), then "@releaseDomain" fires.
-  void ReleaseDomain(DomainId id);
+  // and transactions, libxl removes /local/domain/<id> (if `remove_home`),
+  // nodes it owned pass to dom0 and permission entries naming it are dropped
+  // (so a later domain with the same id inherits nothing), then
+  // "@releaseDomain" fires.
+  void ReleaseDomain(DomainId id, bool remove_home);
+  // libxl's "xs_rm /local/domain/<id>" alone, for a domain released earlier
+  // with its home left in place. No-op if there is no such home.
+  void RemoveHome(DomainId id);
 
   // For tests: nodes owned by `domain` (what the node quota counts).
   size_t NodesOwnedBy(DomainId domain) const;
@@ -202,6 +206,7 @@ class XenStoreCore : public std::enable_shared_from_this<XenStoreCore> {
                  const std::string* value);
   void NoteChange(View& v, Change change);
   void Fire(const Change& change);
+  void RemoveHomeLocked(DomainId id);
   void FireSpecial(const std::string& name);
   void Enqueue(Connection& c, const Watch& w, std::string path);
   size_t CountOwned(const NodeMap& nodes, DomainId domain) const;

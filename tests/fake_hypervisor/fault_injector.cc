@@ -34,6 +34,8 @@ std::string_view OpName(Op op) {
       return "evtchn-bind";
     case Op::kEvtchnNotify:
       return "evtchn-notify";
+    case Op::kEvtchnRead:
+      return "evtchn-read";
   }
   return "unknown-op";
 }
@@ -42,6 +44,11 @@ void FaultInjector::FailNth(Op op, int nth, Code code,
                             std::optional<DomainId> domain) {
   std::lock_guard<std::mutex> lock(mu_);
   faults_.push_back(Fault{op, nth < 1 ? 1 : nth, code, domain});
+}
+
+void FaultInjector::FailAll(Op op, Code code, std::optional<DomainId> domain) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_.push_back(Fault{op, 1, code, domain, /*every=*/true});
 }
 
 void FaultInjector::Clear() {
@@ -57,7 +64,7 @@ std::optional<Status> FaultInjector::Check(Op op, DomainId domain) {
       ++it;
       continue;
     }
-    if (--it->remaining > 0) {
+    if (!it->every && --it->remaining > 0) {
       ++it;
       continue;
     }
@@ -65,7 +72,7 @@ std::optional<Status> FaultInjector::Check(Op op, DomainId domain) {
       result = Status(it->code, "injected fault in " + std::string(OpName(op)) +
                                     " by domain " + std::to_string(domain));
     }
-    it = faults_.erase(it);
+    it = it->every ? it + 1 : faults_.erase(it);
   }
   return result;
 }

@@ -31,6 +31,7 @@ enum class Op {
   kEvtchnAllocate,      // EventChannels::AllocateUnbound
   kEvtchnBind,          // EventChannels::BindInterdomain
   kEvtchnNotify,        // EventChannels::Notify
+  kEvtchnRead,          // EventChannels::TakePending and NextPending
 };
 
 std::string_view OpName(Op op);
@@ -43,6 +44,9 @@ class FaultInjector {
   // pending at once; each counts calls independently.
   void FailNth(Op op, int nth, Code code,
                std::optional<DomainId> domain = std::nullopt);
+  // Every call of `op` (by `domain`, if given) fails with `code` until
+  // Clear().
+  void FailAll(Op op, Code code, std::optional<DomainId> domain = std::nullopt);
   // Forgets every pending fault.
   void Clear();
   // Called by the fakes at the start of each `op` made by `domain`: counts
@@ -55,6 +59,7 @@ class FaultInjector {
     int remaining;  // calls left until this one fails (1 = the next)
     Code code;
     std::optional<DomainId> domain;
+    bool every = false;  // fails every call, until Clear()
   };
 
   std::mutex mu_;

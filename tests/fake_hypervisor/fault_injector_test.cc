@@ -28,6 +28,19 @@ TEST(FaultInjectorTest, DomainFilterIgnoresOtherDomains) {
   EXPECT_TRUE(faults.Check(Op::kGrant, 3).has_value());
 }
 
+TEST(FaultInjectorTest, FailAllFailsEveryCallUntilCleared) {
+  FaultInjector faults;
+  faults.FailAll(Op::kEvtchnRead, Code::kIoError, DomainId{0});
+  for (int i = 0; i < 3; ++i) {
+    std::optional<Status> fault = faults.Check(Op::kEvtchnRead, 0);
+    ASSERT_TRUE(fault.has_value()) << i;
+    EXPECT_EQ(fault->code(), Code::kIoError);
+  }
+  EXPECT_FALSE(faults.Check(Op::kEvtchnRead, 1).has_value());
+  faults.Clear();
+  EXPECT_FALSE(faults.Check(Op::kEvtchnRead, 0).has_value());
+}
+
 TEST(FaultInjectorTest, ClearForgetsPendingFaults) {
   FaultInjector faults;
   faults.FailNth(Op::kXsWatch, 1, Code::kIoError);

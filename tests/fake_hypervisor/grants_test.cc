@@ -211,6 +211,36 @@ TEST_F(GrantsTest, ReleasedRegionIsFreedWhenTheLastMappingGoes) {
   EXPECT_EQ(hv_.MappingCounts(region).peer, 0u);
 }
 
+// What a daemon that destroys a region and creates one of the same size
+// gets: fresh memory. A peer still mapping the old pages keeps them, shares
+// nothing with the new region, and cannot map the old refs again.
+TEST_F(GrantsTest, AReCreatedRegionIsFreshMemoryNotTheOldMapping) {
+  RegionId old_region = granter().Allocate(2).value();
+  std::vector<GrantRef> old_refs =
+      granter().Grant(old_region, 1, false).value();
+  auto old_map = dom1_.grant_mapper->Map(0, old_refs, true).value();
+  std::strcpy(static_cast<char*>(old_map->data()), "old");
+  ASSERT_TRUE(granter().Release(old_region).ok());
+
+  RegionId new_region = granter().Allocate(2).value();
+  EXPECT_NE(new_region, old_region);
+  std::vector<GrantRef> new_refs =
+      granter().Grant(new_region, 1, false).value();
+  // The old entries are still taken (deferred), so no ref is handed out
+  // twice while the old mapping lives.
+  for (GrantRef ref : new_refs) {
+    EXPECT_THAT(old_refs, ::testing::Not(::testing::Contains(ref)));
+  }
+  EXPECT_EQ(CodeOf(dom1_.grant_mapper->Map(0, old_refs, true)),
+            Code::kNoPermission);
+  auto new_map = dom1_.grant_mapper->Map(0, new_refs, true).value();
+  EXPECT_EQ(static_cast<char*>(new_map->data())[0], 0);  // zeroed
+  std::strcpy(static_cast<char*>(old_map->data()), "still old");
+  EXPECT_EQ(static_cast<char*>(new_map->data())[0], 0);
+  auto local = granter().MapLocal(new_region).value();
+  EXPECT_EQ(static_cast<char*>(local->data())[0], 0);
+}
+
 TEST_F(GrantsTest, RegionsOutliveTheProcessThatMadeThem) {
   RegionId region;
   {

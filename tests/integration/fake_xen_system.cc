@@ -29,6 +29,11 @@ Status FakeXenSystem::StartDaemon(bool reset) {
   };
   daemon_ = std::make_unique<backend::Daemon>(*daemon_platform_, options);
   XENSHM_RETURN_IF_ERROR(daemon_->Start());
+  RunDaemonThread();
+  return Status();
+}
+
+void FakeXenSystem::RunDaemonThread() {
   // The same loop as xenshmd's main: an error it cannot carry on from
   // fails the test.
   daemon_thread_ = std::jthread([this](std::stop_token stop) {
@@ -36,14 +41,17 @@ Status FakeXenSystem::StartDaemon(bool reset) {
       ADD_FAILURE() << "xenshmd's loop stopped: " << ran.ToString();
     }
   });
-  return Status();
 }
 
-void FakeXenSystem::StopDaemon(bool clean) {
+void FakeXenSystem::StopDaemonThread() {
   if (daemon_thread_.joinable()) {
     daemon_thread_.request_stop();
     daemon_thread_.join();
   }
+}
+
+void FakeXenSystem::StopDaemon(bool clean) {
+  StopDaemonThread();
   if (clean && daemon_) daemon_->Shutdown();
   daemon_.reset();
   daemon_platform_.reset();  // the process exits: its ports close
@@ -81,6 +89,14 @@ Client& FakeXenSystem::NewClient(DomainId domain) {
 std::vector<std::string> FakeXenSystem::log() const {
   std::lock_guard lock(log_mu_);
   return log_;
+}
+
+backend::RegionTable FakeXenSystem::DaemonRegions() {
+  // The table is the daemon thread's: pause it for the copy.
+  StopDaemonThread();
+  backend::RegionTable copy = daemon_->regions();
+  RunDaemonThread();
+  return copy;
 }
 
 GranterCounts FakeXenSystem::counts() {

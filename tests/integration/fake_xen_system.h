@@ -32,6 +32,8 @@ class FakeXenSystem {
   std::vector<std::string> log() const;
   // Counts of dom0's region granter.
   GranterCounts counts();
+  // A copy of xenshmd's region table, taken between two turns of its loop.
+  backend::RegionTable DaemonRegions();
   // Stops xenshmd and starts a new one, with --reset when `reset`; returns
   // what the new one's Start said. `clean`: stopped by SIGTERM (Shutdown
   // runs), else it crashed.
@@ -42,6 +44,8 @@ class FakeXenSystem {
 
  private:
   Status StartDaemon(bool reset);
+  void RunDaemonThread();
+  void StopDaemonThread();
 
   std::unique_ptr<fake::FakeHypervisor> hypervisor_;
   backend::AccessPolicy* policy_;
