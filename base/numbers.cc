@@ -120,15 +120,25 @@ Result<uint64_t> ParseByteSize(std::string_view text, uint64_t max,
   } else {
     unit = 1;
   }
-  auto number = ParseDecimal(digits, kNoLimit, "the number");
-  if (!number) {
-    return Invalid(what, QuoteHostile(text) +
-                             " is not a size (bytes, 0x hex bytes, or a "
-                             "number with K, M or G): " +
-                             number.error().message());
+  uint64_t number = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') {
+      return Invalid(what,
+                     "is not a size (bytes, 0x hex bytes, or a number "
+                     "with K, M or G): " +
+                         QuoteHostile(text));
+    }
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (number > (kNoLimit - digit) / 10) return TooLarge(what, text, max);
+    number = number * 10 + digit;
   }
-  if (*number > max / unit) return TooLarge(what, text, max);
-  return *number * unit;
+  // Refused rather than read as octal or as decimal: either reading would
+  // surprise someone.
+  if (digits.size() > 1 && digits.front() == '0') {
+    return Invalid(what, QuoteHostile(text) + " has a leading zero");
+  }
+  if (number > max / unit) return TooLarge(what, text, max);
+  return number * unit;
 }
 
 }  // namespace xenshm

@@ -8,9 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "backend/policy/item_lines.h"
+#include "backend/policy/evaluator.h"
 #include "backend/policy/policy_codec.h"
-#include "backend/policy/stanza_policy.h"
 #include "backend/policy/xl_config.h"
 #include "gtest/gtest.h"
 
@@ -123,10 +122,10 @@ void ExpectRoundTrip(const DomainPolicy& policy, const std::string& input) {
 }
 
 void Exercise(const DomainPolicy& policy) {
-  StanzaPolicy stanza;
+  Evaluator stanza;
   stanza.SetDomainPolicy(3, policy);
-  for (const PreCreatedRegion& region : stanza.PreCreatedRegions(3)) {
-    stanza.RegionCreated(region.name, 3);
+  for (const backend::PreCreate& region : stanza.RegionsToPreCreate(3)) {
+    stanza.OnRegionCreated(region.name, 3);
   }
   for (std::string_view name : {"moo", "secret", "cam1", "x.y_z-1", "a"}) {
     for (auto access :
@@ -250,7 +249,7 @@ TEST(PolicyFuzzTest, Dom0PolicyFiles) {
       ASSERT_FALSE(dom0.error().message().empty()) << text;
       continue;
     }
-    StanzaPolicy policy(*dom0);
+    Evaluator policy(*dom0);
     Status status = policy.Check({5, "moo", schema::Access::kReadWrite, true});
     EXPECT_TRUE(status.ok() || !status.message().empty());
   }
