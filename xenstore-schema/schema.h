@@ -44,6 +44,8 @@ inline constexpr std::string_view kNodeState = "state";
 inline constexpr std::string_view kNodeStatus = "status";
 inline constexpr std::string_view kNodeMessage = "message";
 inline constexpr std::string_view kNodePeerIndex = "peer-index";
+// Deprecated: xenshmd writes it and nothing reads it; no longer part of the
+// schema (xenstore-paths.md). Goes once the daemon stops writing it.
 inline constexpr std::string_view kNodePages = "pages";
 inline constexpr std::string_view kNodeGrantDirectory = "grant-directory";
 inline constexpr std::string_view kNodeRegionId = "region-id";
