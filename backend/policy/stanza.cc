@@ -121,6 +121,8 @@ std::string Quoted(const std::string& text) { return "'" + text + "'"; }
 
 }  // namespace
 
+// ---------------------------------------------------------------- items
+
 std::string_view ItemKey(ItemKind kind) {
   switch (kind) {
     case ItemKind::kAllow:
@@ -331,6 +333,7 @@ std::string FormatStanzaItem(const StanzaItem& item) {
 }
 
 // ---------------------------------------------------------------- building
+
 std::string ErrorLocation(const LocatedItem& item, size_t index) {
   if (item.line > 0) {
     return (item.file.empty() ? std::string("line ") : item.file + ":") +

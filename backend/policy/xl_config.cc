@@ -275,6 +275,7 @@ Result<Dom0Policy> ReadDom0PolicyFile(const std::string& path) {
 }
 
 // ------------------------------------------------------------ item lines
+
 SettingLines FindSettingLines(std::string_view text, std::string_view key) {
   SettingLines found;
   int line = 1;
