@@ -23,11 +23,11 @@
 #include <string_view>
 
 #include "backend/core/daemon.h"
-#include "backend/policy/daemon_policy.h"
+#include "backend/policy/evaluator.h"
 #include "backend/policy/xl_config.h"
+#include "base/numbers.h"
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_platform.h"
-#include "xenstore-schema/schema.h"
 
 namespace {
 
@@ -54,8 +54,11 @@ int main(int argc, char** argv) {
       policy_file_given = true;
     } else if (arg == "--grant-budget" && i + 1 < argc) {
       auto budget =
-          xenshm::schema::ParseDecimal(argv[++i], UINT64_MAX, "--grant-budget");
-      if (!budget) Fatal(budget.error());
+          xenshm::ParseDecimal(argv[++i], UINT64_MAX, "--grant-budget");
+      if (!budget) {
+        std::fprintf(stderr, "xenshmd: %s\n", budget.error().message().c_str());
+        return 2;
+      }
       options.grant_budget = *budget;
     } else {
       std::fprintf(stderr,
@@ -70,7 +73,7 @@ int main(int argc, char** argv) {
     if (!read) Fatal(read.error());
     dom0_policy = std::move(*read);
   }
-  xenshm::policy::DaemonPolicy policy(
+  xenshm::policy::Evaluator policy(
       std::move(dom0_policy), [](std::string_view line) {
         std::fprintf(stderr, "xenshmd: %.*s\n", static_cast<int>(line.size()),
                      line.data());

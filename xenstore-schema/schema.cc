@@ -1,46 +1,14 @@
 #include "xenstore-schema/schema.h"
 
-#include <charconv>
 #include <string>
+
+#include "base/hostile_text.h"
 
 namespace xenshm::schema {
 namespace {
 
 constexpr std::string_view kLocalDomain = "/local/domain/";
 constexpr std::string_view kFrontendSuffix = "/device/xenshm";
-
-bool IsPrintable(std::string_view value) {
-  for (unsigned char c : value) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
-}
-
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-// Quotes a hostile value for a message: bounded, non-printables escaped.
-std::string Quote(std::string_view value) {
-  std::string out = "'";
-  size_t shown = 0;
-  for (unsigned char c : value) {
-    if (++shown > 40) {
-      out += "...";
-      break;
-    }
-    if (c >= 0x20 && c < 0x7f && c != '\'') {
-      out += static_cast<char>(c);
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out + "'";
-}
 
 }  // namespace
 
@@ -80,7 +48,7 @@ Result<PeerRef> ParsePeerRef(std::string_view value) {
   const size_t slash = value.find('/');
   if (slash == std::string_view::npos) {
     return Error(Code::kInvalidArgument,
-                 "peer " + Quote(value) + " is not <domid>/<handle>");
+                 "peer " + QuoteHostile(value) + " is not <domid>/<handle>");
   }
   auto domain = ParseDomainId(value.substr(0, slash));
   if (!domain) return std::unexpected(domain.error());
@@ -126,36 +94,9 @@ std::optional<FrontendLocation> ParseFrontendPath(std::string_view path) {
   return location;
 }
 
-Result<uint64_t> ParseDecimal(std::string_view value, uint64_t max,
-                              std::string_view what) {
-  if (value.empty()) {
-    return Error(Code::kInvalidArgument, std::string(what) + " is empty");
-  }
-  if (value.size() > 20 || !IsPrintable(value)) {
-    return Error(Code::kInvalidArgument,
-                 std::string(what) + " is not a number: " + Quote(value));
-  }
-  if (value.size() > 1 && value.front() == '0') {
-    return Error(Code::kInvalidArgument,
-                 std::string(what) + " has a leading zero: " + Quote(value));
-  }
-  uint64_t number = 0;
-  auto [end, ec] =
-      std::from_chars(value.data(), value.data() + value.size(), number);
-  if (ec == std::errc::result_out_of_range) {
-    return Error(Code::kInvalidArgument,
-                 std::string(what) + " is out of range: " + Quote(value));
-  }
-  if (ec != std::errc() || end != value.data() + value.size()) {
-    return Error(Code::kInvalidArgument,
-                 std::string(what) + " is not a number: " + Quote(value));
-  }
-  if (number > max) {
-    return Error(Code::kInvalidArgument, std::string(what) + " " +
-                                             std::to_string(number) +
-                                             " exceeds " + std::to_string(max));
-  }
-  return number;
+bool IsRegionNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 Result<std::string> ParseRegionName(std::string_view value) {
@@ -166,15 +107,15 @@ Result<std::string> ParseRegionName(std::string_view value) {
                      " bytes, longer than " + std::to_string(kMaxNameLength));
   }
   for (char c : value) {
-    if (!IsNameChar(c)) {
+    if (!IsRegionNameChar(c)) {
       return Error(Code::kIllegalName,
-                   "region name " + Quote(value) +
+                   "region name " + QuoteHostile(value) +
                        " has a character outside [A-Za-z0-9._-]");
     }
   }
   if (value.front() == '.') {
     return Error(Code::kIllegalName,
-                 "region name " + Quote(value) + " starts with '.'");
+                 "region name " + QuoteHostile(value) + " starts with '.'");
   }
   return std::string(value);
 }
@@ -189,15 +130,16 @@ Result<uint64_t> ParseSize(std::string_view value) {
 Result<AttachMode> ParseMode(std::string_view value) {
   if (value == "create-or-attach") return AttachMode::kCreateOrAttach;
   if (value == "attach") return AttachMode::kAttachOnly;
-  return Error(Code::kInvalidArgument,
-               "mode " + Quote(value) + " is not create-or-attach or attach");
+  return Error(
+      Code::kInvalidArgument,
+      "mode " + QuoteHostile(value) + " is not create-or-attach or attach");
 }
 
 Result<Access> ParseAccess(std::string_view value) {
   if (value == "rw") return Access::kReadWrite;
   if (value == "ro") return Access::kReadOnly;
   return Error(Code::kInvalidArgument,
-               "access " + Quote(value) + " is not rw or ro");
+               "access " + QuoteHostile(value) + " is not rw or ro");
 }
 
 Result<XenbusState> ParseState(std::string_view value) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/numbers.h"
 #include "base/status.h"
 #include "base/types.h"
 #include "xenstore-schema/limits.h"
@@ -43,7 +44,6 @@ inline constexpr std::string_view kNodeState = "state";
 inline constexpr std::string_view kNodeStatus = "status";
 inline constexpr std::string_view kNodeMessage = "message";
 inline constexpr std::string_view kNodePeerIndex = "peer-index";
-inline constexpr std::string_view kNodePages = "pages";
 inline constexpr std::string_view kNodeGrantDirectory = "grant-directory";
 inline constexpr std::string_view kNodeRegionId = "region-id";
 inline constexpr std::string_view kNodePeers = "peers";
@@ -106,8 +106,12 @@ struct FrontendLocation {
 };
 std::optional<FrontendLocation> ParseFrontendPath(std::string_view path);
 
+// The region-name alphabet, [A-Za-z0-9._-]: the one definition, which the
+// policy's globs and group names build on too.
+bool IsRegionNameChar(char c);
+
 // Value parsers. Each rejects with a Status whose message names the reason.
-// Region names: 1..kMaxNameLength bytes of [A-Za-z0-9._-], not starting
+// Region names: 1..kMaxNameLength bytes of IsRegionNameChar, not starting
 // with '.' (kIllegalName).
 Result<std::string> ParseRegionName(std::string_view value);
 // Bytes, strict decimal, 1..kMaxRegionBytes (kInvalidArgument).
@@ -124,8 +128,9 @@ Result<uint32_t> ParsePeerIndex(std::string_view value);
 // An event-channel port (Xen's 2-level ABI allows 4096, FIFO 2^17).
 Result<EventPort> ParsePort(std::string_view value);
 // Strict unsigned decimal in [0, max]: no sign, no spaces, no leading zeros.
-Result<uint64_t> ParseDecimal(std::string_view value, uint64_t max,
-                              std::string_view what);
+// The one parser lives in base/numbers.h; named here too so that callers
+// writing schema::ParseDecimal keep compiling.
+using xenshm::ParseDecimal;
 
 std::string_view ModeName(AttachMode mode);
 std::string_view AccessName(Access access);

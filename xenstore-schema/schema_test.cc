@@ -59,6 +59,16 @@ TEST(RegionName, RejectsHostileNamesWithAReason) {
   }
 }
 
+TEST(RegionName, CharacterRuleIsExactlyTheAlphabet) {
+  const std::string_view alphabet =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    EXPECT_EQ(IsRegionNameChar(ch), alphabet.find(ch) != std::string::npos)
+        << c;
+  }
+}
+
 TEST(Numbers, StrictDecimalOnly) {
   EXPECT_EQ(*ParseSize("4096"), 4096u);
   EXPECT_EQ(*ParseSize("1"), 1u);

@@ -7,6 +7,7 @@
 #ifndef XENSHM_BACKEND_CORE_ACCESS_POLICY_H_
 #define XENSHM_BACKEND_CORE_ACCESS_POLICY_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,13 +27,23 @@ struct AttachQuestion {
   bool creates = false;  // the region does not exist yet
 };
 
-// A region a domain's policy creates when the domain starts.
+// A region a domain's policy creates when the domain starts, owned by that
+// domain. The policy's own record of it: mode and gid are what the region
+// will get (umask applied), so a caller or a test sees the whole decision;
+// the daemon needs only name and size and learns the rest from
+// OnRegionCreated.
 struct PreCreate {
   std::string name;
-  uint64_t size = 0;  // bytes
+  uint64_t size = 0;     // bytes
+  uint32_t mode = 0666;  // owner/group/other rw bits
+  std::string gid;       // "" = no group
+  friend bool operator==(const PreCreate&, const PreCreate&) = default;
 };
 
-// Published with a region in the registry (e.g. "mode" = "0640").
+// Registry attribute nodes of a region, (node, value) in the order to write
+// them under .../regions/<name>/: schema::kRegistryMode ("0640") and
+// schema::kRegistryGid (a group name) from the policy; the daemon adds
+// schema::kRegistrySize and schema::kRegistryOwner itself.
 using RegionAttributes = std::vector<std::pair<std::string, std::string>>;
 
 class AccessPolicy {
@@ -49,14 +60,18 @@ class AccessPolicy {
   virtual void Refresh(XenStore&, DomainId) {}
   // `domain` is gone.
   virtual void Forget(XenStore&, DomainId) {}
-  // Regions to create for `domain` (they live until it dies).
+  // Regions to create for `domain` (they live until it dies). The daemon
+  // creates each that does not exist yet and calls OnRegionCreated.
   virtual std::vector<PreCreate> RegionsToPreCreate(DomainId) const {
     return {};
   }
+  // The daemon created `name` for `creator` (an attach that created it, or
+  // RegionsToPreCreate); the policy records it and returns what to publish.
   virtual RegionAttributes OnRegionCreated(std::string_view /*name*/,
                                            DomainId /*creator*/) {
     return {};
   }
+  // The daemon destroyed `name`.
   virtual void OnRegionDestroyed(std::string_view /*name*/) {}
 };
 

@@ -1,5 +1,6 @@
-// The serialized form of a DomainPolicy: what xenshm-xl-create writes to
-// xenstore for xenshmd to read (xenstore-paths.md, "Domain policies").
+// A DomainPolicy's xenstore form: the text xenshm-xl-create writes and
+// xenshmd reads (xenstore-paths.md, "Domain policies"), and the node that
+// holds it.
 //
 //   xenshm-policy 1
 //   groups=video,audio
@@ -10,7 +11,13 @@
 // followed by a tab and the place it was written (printable ASCII, kept for
 // refusal messages). The reader treats the text as hostile even though only
 // dom0 writes it: bounded size, printable ASCII, and the same item parser
-// and stanza checks as the xl config path.
+// and stanza checks as the xl config path (stanza.h).
+//
+// The node is /local/domain/0/xenshm/policy/$DOMID, dom0-only. xenshm-xl-
+// create writes it while the new domain is still paused; xenshmd reads it
+// when it learns of the domain (and when the node changes) and removes it
+// when the domain dies. A domain without a node gets the dom0 policy file's
+// `default`.
 #ifndef XENSHM_BACKEND_POLICY_POLICY_CODEC_H_
 #define XENSHM_BACKEND_POLICY_POLICY_CODEC_H_
 
@@ -18,8 +25,10 @@
 #include <string>
 #include <string_view>
 
-#include "backend/policy/domain_policy.h"
+#include "backend/policy/stanza.h"
 #include "base/status.h"
+#include "base/types.h"
+#include "platform/xenstore.h"
 
 namespace xenshm::policy {
 
@@ -28,14 +37,40 @@ inline constexpr std::string_view kPolicyHeader = "xenshm-policy 1";
 inline constexpr size_t kMaxSerializedPolicyBytes = 3072;
 inline constexpr size_t kMaxSourceLength = 160;
 
+// ---------------------------------------------------------------- text
+
 // kInvalidArgument if the result would exceed kMaxSerializedPolicyBytes.
 // Sources longer than kMaxSourceLength are shortened, and characters other
 // than printable ASCII replaced by '?'.
 Result<std::string> SerializePolicy(const DomainPolicy& policy);
 
 // Inverse of SerializePolicy. kInvalidArgument with "policy line N: reason"
-// on anything malformed.
+// (or BuildDomainPolicy's "policy:N: 'item': reason") on anything malformed;
+// never a policy missing a line it could not read.
 Result<DomainPolicy> ParseSerializedPolicy(std::string_view text);
+
+// ---------------------------------------------------------------- node
+
+// /local/domain/0/xenshm/policy
+std::string PolicyRoot();
+// /local/domain/0/xenshm/policy/<domid>
+std::string PolicyPath(DomainId domain);
+
+// The domain's policy. kNotFound when it has none (no stanza);
+// kNoPermission if the node is not owned by dom0; kInvalidArgument naming
+// the path and the bad line when the value is malformed; other codes from
+// xenstore.
+Result<DomainPolicy> ReadDomainPolicy(XenStore& xenstore, DomainId domain);
+
+// Serializes and writes `policy` (replacing any earlier one), creating the
+// root if needed, with permissions dom0-only. kInvalidArgument if it does
+// not fit one node; xenstore errors otherwise. On failure the node may be
+// missing but is never half-written (one xenstore write).
+Status WriteDomainPolicy(XenStore& xenstore, DomainId domain,
+                         const DomainPolicy& policy);
+
+// Removes the domain's node; Ok if there was none.
+Status RemoveDomainPolicy(XenStore& xenstore, DomainId domain);
 
 }  // namespace xenshm::policy
 

@@ -1,20 +1,36 @@
 #include "backend/policy/policy_codec.h"
 
-#include "backend/policy/xl_config.h"
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
+#include "tests/fake_hypervisor/fake_hypervisor.h"
 
 namespace xenshm::policy {
 namespace {
 
+// A stanza as guest.cfg would hold it, items on the lines given.
+DomainPolicy Built(std::vector<std::pair<int, std::string>> lines) {
+  std::vector<LocatedItem> items;
+  for (auto& [line, text] : lines) {
+    items.push_back({std::move(text), "guest.cfg", line, std::nullopt});
+  }
+  auto policy = BuildDomainPolicy(items);
+  EXPECT_TRUE(policy) << policy.error().ToString();
+  return policy ? *policy : DomainPolicy();
+}
+
 DomainPolicy Sample() {
-  auto policy = ParseGuestConfig(
-      "xenshm = [ \"deny=secret*\", \"allow=moo*\", \"ro=moo.ro\",\n"
-      "  \"groups=video,audio\", \"gid=audio\", \"mode=0640\",\n"
-      "  \"umask=022\", \"create=moo,size=2M,gid=video\",\n"
-      "  \"create=moo.ro,size=4096,mode=0644\" ]\n",
-      "guest.cfg");
-  EXPECT_TRUE(policy && *policy);
-  return **policy;
+  return Built({{1, "deny=secret*"},
+                {1, "allow=moo*"},
+                {1, "ro=moo.ro"},
+                {2, "groups=video,audio"},
+                {2, "gid=audio"},
+                {2, "mode=0640"},
+                {3, "umask=022"},
+                {3, "create=moo,size=2M,gid=video"},
+                {4, "create=moo.ro,size=4096,mode=0644"}});
 }
 
 TEST(PolicyCodecTest, RoundTrips) {
@@ -102,6 +118,99 @@ TEST(PolicyCodecTest, RefusesHostileText) {
     EXPECT_NE(policy.error().message().find(c.reason), std::string::npos)
         << policy.error().message();
   }
+}
+
+// ---------------------------------------------------------------- node
+
+class PolicyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hv_.CreateDomain(3);
+    auto dom0 = hv_.OpenPlatform(kDom0);
+    ASSERT_TRUE(dom0);
+    dom0_ = std::move(*dom0);
+    auto guest = hv_.OpenPlatform(3);
+    ASSERT_TRUE(guest);
+    guest_ = std::move(*guest);
+  }
+
+  XenStore& dom0() { return *dom0_.xenstore; }
+
+  fake::FakeHypervisor hv_;
+  Platform dom0_;
+  Platform guest_;
+};
+
+DomainPolicy StoreSample() {
+  return Built({{1, "allow=moo*"},
+                {1, "groups=video"},
+                {2, "create=moo,size=1M,mode=0640"}});
+}
+
+TEST_F(PolicyStoreTest, WritesAndReadsBack) {
+  EXPECT_EQ(PolicyPath(3), "/local/domain/0/xenshm/policy/3");
+  ASSERT_TRUE(WriteDomainPolicy(dom0(), 3, StoreSample()).ok());
+  auto read = ReadDomainPolicy(dom0(), 3);
+  ASSERT_TRUE(read) << read.error().ToString();
+  EXPECT_EQ(*read, StoreSample());
+}
+
+TEST_F(PolicyStoreTest, MissingIsNotFound) {
+  auto read = ReadDomainPolicy(dom0(), 3);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code(), Code::kNotFound);
+  EXPECT_TRUE(RemoveDomainPolicy(dom0(), 3).ok());
+}
+
+TEST_F(PolicyStoreTest, RemoveDeletesTheNode) {
+  ASSERT_TRUE(WriteDomainPolicy(dom0(), 3, StoreSample()).ok());
+  ASSERT_TRUE(RemoveDomainPolicy(dom0(), 3).ok());
+  EXPECT_EQ(ReadDomainPolicy(dom0(), 3).error().code(), Code::kNotFound);
+}
+
+TEST_F(PolicyStoreTest, GuestsCanNeitherReadNorWrite) {
+  ASSERT_TRUE(WriteDomainPolicy(dom0(), 3, StoreSample()).ok());
+  auto perms = dom0().GetPermissions(kNoTransaction, PolicyPath(3));
+  ASSERT_TRUE(perms);
+  EXPECT_EQ(*perms, (std::vector<XsPermission>{{kDom0, XsAccess::kNone}}));
+  EXPECT_FALSE(guest_.xenstore->Read(kNoTransaction, PolicyPath(3)));
+  EXPECT_FALSE(guest_.xenstore->Write(kNoTransaction, PolicyPath(3), "x").ok());
+  EXPECT_FALSE(guest_.xenstore->Write(kNoTransaction, PolicyPath(4), "x").ok());
+}
+
+TEST_F(PolicyStoreTest, MalformedNodeNamesPathAndLine) {
+  ASSERT_TRUE(WriteDomainPolicy(dom0(), 3, StoreSample()).ok());
+  ASSERT_TRUE(dom0()
+                  .Write(kNoTransaction, PolicyPath(3),
+                         "xenshm-policy 1\nallow=moo*\ndeny=\n")
+                  .ok());
+  auto read = ReadDomainPolicy(dom0(), 3);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(read.error().message(),
+            "/local/domain/0/xenshm/policy/3: policy:3: 'deny=': empty "
+            "pattern");
+}
+
+TEST_F(PolicyStoreTest, NodeNotOwnedByDom0IsIgnored) {
+  ASSERT_TRUE(WriteDomainPolicy(dom0(), 3, StoreSample()).ok());
+  ASSERT_TRUE(
+      dom0()
+          .SetPermissions(kNoTransaction, PolicyPath(3), {{3, XsAccess::kNone}})
+          .ok());
+  auto read = ReadDomainPolicy(dom0(), 3);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code(), Code::kNoPermission);
+}
+
+TEST_F(PolicyStoreTest, TooLargeIsRefusedBeforeWriting) {
+  DomainPolicy big;
+  for (int i = 0; i < 60; ++i) {
+    big.name_rules.push_back({NameVerdict::kAllow, std::string(100, 'a'), ""});
+  }
+  Status written = WriteDomainPolicy(dom0(), 3, big);
+  EXPECT_EQ(written.code(), Code::kInvalidArgument);
+  EXPECT_EQ(ReadDomainPolicy(dom0(), 3).error().code(), Code::kNotFound);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // (libxlutil), so a stanza means exactly what xl would read.
 //
 // A guest's stanza is the list setting `xenshm = [ "...", ... ]` in its xl
-// config (stanza_item.h has the item syntax). dom0's policy file
+// config (stanza.h has the item syntax). dom0's policy file
 // (conventionally /etc/xenshm/policy.cfg) uses the same syntax:
 //   groups  = [ "video", "audio" ]   the only group names stanzas may use
 //   default = [ ... ]                 for domains started without a stanza
@@ -10,18 +10,22 @@
 //                                     to every such domain)
 //   xenshm  = [ ... ]                 for dom0's own programs
 // All three are optional. Every error is "FILE:LINE: 'item': reason"
-// (LINE found by item_lines.h; libxlutil does not report item lines).
+// (LINE found by FindSettingLines below; libxlutil does not report item
+// lines).
+//
+// The only part of the policy that links libxlutil (its own Bazel target,
+// :xl_config): xenshmd's evaluator and the xenstore codec do not need it.
 #ifndef XENSHM_BACKEND_POLICY_XL_CONFIG_H_
 #define XENSHM_BACKEND_POLICY_XL_CONFIG_H_
 
+#include <cstddef>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "backend/policy/domain_policy.h"
-#include "backend/policy/stanza_builder.h"
+#include "backend/policy/stanza.h"
 #include "base/status.h"
 
 namespace xenshm::policy {
@@ -52,12 +56,6 @@ Result<std::optional<std::string>> ParseConfigString(
     std::string_view text, std::string_view file, std::string_view key,
     std::span<const std::string> extra_lines = {});
 
-struct Dom0Policy {
-  std::optional<std::set<std::string>> groups;
-  std::optional<DomainPolicy> fallback;  // `default`
-  std::optional<DomainPolicy> dom0;      // `xenshm`
-};
-
 Result<Dom0Policy> ParseDom0PolicyFile(std::string_view text,
                                        std::string_view file);
 Result<Dom0Policy> ReadDom0PolicyFile(const std::string& path);
@@ -65,6 +63,21 @@ Result<Dom0Policy> ReadDom0PolicyFile(const std::string& path);
 // The whole of a (small) text file; kNotFound, kIoError, or
 // kInvalidArgument past kMaxConfigBytes.
 Result<std::string> ReadConfigText(const std::string& path);
+
+// Where a list setting's items were written in an xl config file.
+//
+// libxlutil returns a list's items but not their lines, so this scans the
+// text with the same lexical rules (comments, quoted strings with escapes,
+// `=` replacing and `+=` appending) to find the line of each item of the
+// setting's final value. It never fails: on text libxlutil would reject, or
+// if it loses track, it returns fewer lines and callers fall back to
+// "item N".
+struct SettingLines {
+  int key_line = 0;             // line of the last assignment; 0 if none
+  std::vector<int> item_lines;  // 1-based, one per item of the final list
+};
+
+SettingLines FindSettingLines(std::string_view text, std::string_view key);
 
 }  // namespace xenshm::policy
 

@@ -1,14 +1,15 @@
 #include "frontend/cli/signal_actions.h"
 
 #include <bit>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/numbers.h"
 #include "frontend/cli/cli_number.h"
+#include "xenstore-schema/limits.h"
 
 namespace xenshm::cli {
 namespace {
@@ -30,11 +31,11 @@ std::optional<PeerSet> ParsePeers(Region& region, std::string_view spec) {
     size_t comma = spec.find(',');
     std::string_view item = spec.substr(0, comma);
     if (item.starts_with("peer:")) {
-      auto index = CliNumber(item.substr(5));
-      if (!index || *index >= 64) return std::nullopt;
+      auto index = CliNumber(item.substr(5), "peer index", 63);
+      if (!index) return std::nullopt;
       set |= PeerBit(static_cast<uint32_t>(*index));
     } else if (item.starts_with("dom:")) {
-      auto domain = CliNumber(item.substr(4));
+      auto domain = CliNumber(item.substr(4), "domain id", 0x7fef);
       if (!domain) return std::nullopt;
       // A domain with no peer attached adds nothing to the set.
       for (const PeerInfo& peer : peers.value_or(std::vector<PeerInfo>{})) {
@@ -77,9 +78,11 @@ std::pair<std::string_view, std::optional<uint64_t>> SpecAndMs(
     std::string_view value) {
   size_t colon = value.rfind(':');
   if (colon == std::string_view::npos) return {value, std::nullopt};
-  auto ms = CliNumber(value.substr(colon + 1));
+  // Not a number after the last colon: no MS given (the spec is then read
+  // whole, and a bad one is reported there).
+  auto ms = ParseDecimal(value.substr(colon + 1), kMaxCliMs, "ms");
   if (!ms) return {value, std::nullopt};
-  return {value.substr(0, colon), ms};
+  return {value.substr(0, colon), *ms};
 }
 
 }  // namespace
@@ -90,7 +93,7 @@ std::optional<bool> RunSignalAction(Region& region, std::string_view action,
     // settle=N[:MS]: wait until N peers (me included) are attached and every
     // other one is reachable.
     auto [count_text, ms] = SpecAndMs(*value);
-    auto count = CliNumber(count_text);
+    auto count = CliNumber(count_text, "settle count", schema::kMaxPeers);
     if (!count) return false;
     auto deadline = Clock::now() + milliseconds(ms.value_or(30000));
     while (true) {
@@ -169,7 +172,7 @@ std::optional<bool> RunSignalAction(Region& region, std::string_view action,
     return false;
   }
   if (auto value = After(action, "expect-quiet=")) {
-    auto ms = CliNumber(*value);
+    auto ms = CliNumber(*value, "expect-quiet ms", kMaxCliMs);
     if (!ms) return false;
     auto deadline = Clock::now() + milliseconds(*ms);
     PeerSet seen = 0;

@@ -1,9 +1,11 @@
 // xenshm: attach to a region from the shell, for people and lab scenarios.
 //
-//   xenshm attach NAME [--size BYTES] [--ro] [--existing] [--handle N]
+//   xenshm attach NAME [--size SIZE] [--ro] [--existing] [--handle N]
 //                      [--timeout-ms MS] [--retry-ms MS]
 //                      [--expect-status CODE] [ACTION...]
 //
+// SIZE: bytes (65536), hex bytes (0x10000) or K/M/G (64K, 128M, 1G); other
+// numbers strict decimal. A malformed number is a usage error (exit 1).
 // --retry-ms: retry a does-not-exist refusal until MS have passed.
 // --expect-status: the attach is expected to be refused with CODE (e.g.
 // grant-budget); prints PASS/FAIL refused-CODE and exits accordingly.
@@ -27,7 +29,6 @@
 // unmapped all the same). A failed check wins over a failed detach.
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -41,13 +42,14 @@
 #include "frontend/cli/platform_opener.h"
 #include "frontend/cli/signal_actions.h"
 #include "xenshm/client.h"
+#include "xenstore-schema/limits.h"
 
 namespace xenshm::cli {
 namespace {
 
 void Usage() {
   std::fprintf(stderr,
-               "usage: xenshm attach NAME [--size BYTES] [--ro] [--existing] "
+               "usage: xenshm attach NAME [--size SIZE] [--ro] [--existing] "
                "[--handle N] [--timeout-ms MS] [fill=SEED] [check=SEED] "
                "[await=SEED[:MS]] [sleep=MS] [peers] [write-probe]\n");
 }
@@ -68,7 +70,7 @@ bool RunAction(Region& region, std::string_view action) {
     return action.substr(key.size());
   };
   if (auto seed = value_of("fill=")) {
-    auto number = CliNumber(*seed);
+    auto number = CliNumber(*seed, "fill seed");
     if (!number) return false;
     FillPattern(region.data(), region.size(), *number);
     Say("filled " + label + " with pattern " + std::string(*seed) + " (" +
@@ -76,7 +78,7 @@ bool RunAction(Region& region, std::string_view action) {
     return true;
   }
   if (auto seed = value_of("check=")) {
-    auto number = CliNumber(*seed);
+    auto number = CliNumber(*seed, "check seed");
     if (!number) return false;
     auto mismatch = FindPatternMismatch(region.data(), region.size(), *number);
     if (mismatch) {
@@ -90,10 +92,11 @@ bool RunAction(Region& region, std::string_view action) {
   }
   if (auto spec = value_of("await=")) {
     size_t colon = spec->find(':');
-    auto number = CliNumber(spec->substr(0, colon));
-    auto wait_ms = colon == std::string_view::npos
-                       ? std::optional<uint64_t>(30000)
-                       : CliNumber(spec->substr(colon + 1));
+    auto number = CliNumber(spec->substr(0, colon), "await seed");
+    auto wait_ms =
+        colon == std::string_view::npos
+            ? std::optional<uint64_t>(30000)
+            : CliNumber(spec->substr(colon + 1), "await ms", kMaxCliMs);
     if (!number || !wait_ms) return false;
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(*wait_ms);
@@ -110,7 +113,7 @@ bool RunAction(Region& region, std::string_view action) {
     return true;
   }
   if (auto ms = value_of("sleep=")) {
-    auto number = CliNumber(*ms);
+    auto number = CliNumber(*ms, "sleep ms", kMaxCliMs);
     if (!number) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(*number));
     return true;
@@ -165,11 +168,20 @@ int Attach(int argc, char** argv) {
   std::string expect_status;
   for (int i = 3; i < argc; ++i) {
     std::string_view arg = argv[i];
-    auto next_number = [&]() -> std::optional<uint64_t> {
-      return i + 1 < argc ? CliNumber(argv[++i]) : std::nullopt;
+    // The value after an option, or nullopt (reported) if there is none.
+    auto next = [&]() -> std::optional<std::string_view> {
+      if (i + 1 < argc) return argv[++i];
+      std::fprintf(stderr, "xenshm: %.*s needs a value\n",
+                   static_cast<int>(arg.size()), arg.data());
+      return std::nullopt;
+    };
+    auto next_number = [&](uint64_t max) -> std::optional<uint64_t> {
+      auto value = next();
+      return value ? CliNumber(*value, arg, max) : std::nullopt;
     };
     if (arg == "--size") {
-      auto n = next_number();
+      auto value = next();
+      auto n = value ? CliSize(*value, arg) : std::nullopt;
       if (!n) return Usage(), 1;
       size = *n;
     } else if (arg == "--ro") {
@@ -177,18 +189,18 @@ int Attach(int argc, char** argv) {
     } else if (arg == "--existing") {
       options.mode = AttachMode::kAttachOnly;
     } else if (arg == "--handle") {
-      auto n = next_number();
+      auto n = next_number(schema::kMaxHandle);
       if (!n) return Usage(), 1;
       options.handle = static_cast<uint32_t>(*n);
     } else if (arg == "--retry-ms") {
-      auto n = next_number();
+      auto n = next_number(kMaxCliMs);
       if (!n) return Usage(), 1;
       retry = std::chrono::milliseconds(*n);
     } else if (arg == "--expect-status") {
       if (i + 1 >= argc) return Usage(), 1;
       expect_status = argv[++i];
     } else if (arg == "--timeout-ms") {
-      auto n = next_number();
+      auto n = next_number(kMaxCliMs);
       if (!n) return Usage(), 1;
       options.timeout = std::chrono::milliseconds(*n);
     } else {

@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/hostile_text.h"
+#include "base/numbers.h"
+
 extern "C" {
 #include <xenstore.h>
 }
@@ -75,14 +78,14 @@ Result<std::unique_ptr<RealXenStore>> RealXenStore::Open() {
     return Error(domid.error().code(),
                  "reading our own domain id: " + domid.error().message());
   }
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long value = std::strtoul(domid->c_str(), &end, 10);
-  if (domid->empty() || *end != '\0' || errno != 0 || value > 0x7FEF) {
-    return Error(Code::kInvalidArgument, "xenstore node 'domid' holds '" +
-                                             *domid + "', not a domain id");
+  // DOMID_FIRST_RESERVED is 0x7ff0.
+  auto value = ParseDecimal(*domid, 0x7FEF, "domain id");
+  if (!value) {
+    return Error(Code::kInvalidArgument,
+                 "xenstore node 'domid' holds " + QuoteHostile(*domid) +
+                     ", not a domain id: " + value.error().message());
   }
-  store->self_ = static_cast<DomainId>(value);
+  store->self_ = static_cast<DomainId>(*value);
   return store;
 }
 

@@ -284,6 +284,14 @@ TEST(RealXenStoreTest, OpenRejectsAMalformedDomid) {
   ASSERT_FALSE(store.has_value());
   EXPECT_EQ(store.error().code(), Code::kInvalidArgument);
   EXPECT_NE(store.error().message().find("seven"), std::string::npos);
+  // Strict decimal below DOMID_FIRST_RESERVED, nothing else.
+  for (const char* bad : {"", "07", "7 ", "+7", "-1", "32752", "0x7"}) {
+    FakeXenstored other;  // serves one connection
+    other.nodes_[kHome + "/domid"] = bad;
+    auto refused = RealXenStore::Open();
+    ASSERT_FALSE(refused.has_value()) << "'" << bad << "'";
+    EXPECT_EQ(refused.error().code(), Code::kInvalidArgument) << bad;
+  }
 }
 
 TEST(RealXenStoreTest, OpenWithoutDomidNodeFailsWithNotFound) {

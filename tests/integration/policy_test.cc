@@ -1,12 +1,12 @@
 // Access control end to end over the fake hypervisor: xl stanzas written as
-// xenshm-xl-create does, enforced by xenshmd's core with DaemonPolicy.
+// xenshm-xl-create does, enforced by xenshmd's core with the policy Evaluator.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 
-#include "backend/policy/daemon_policy.h"
-#include "backend/policy/policy_store.h"
+#include "backend/policy/evaluator.h"
+#include "backend/policy/policy_codec.h"
 #include "backend/policy/xl_config.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
@@ -48,7 +48,7 @@ class Policy : public ::testing::Test {
   }
 
   std::vector<std::string> log_;
-  policy::DaemonPolicy policy_;
+  policy::Evaluator policy_;
   FakeXenSystem system_;
 };
 

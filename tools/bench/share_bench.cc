@@ -6,6 +6,8 @@
 //   bench copy-bandwidth: xenshm=<MB/s> private=<MB/s> ratio=<r>
 //
 //   share_bench [--mib N] [--name NAME] [--label LABEL] [--rounds R]
+// N: 1..1024 MiB (default 128); R: rounds (default 3, at most 1000). A
+// malformed number or an unknown flag is a usage error (exit 2).
 //
 // Attaching a region someone already holds (a join) is the fair comparison
 // with mapping the same grants raw; the first attach also allocates and
@@ -24,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/numbers.h"
 #include "base/status.h"
 #include "base/types.h"
 #include "platform/platform.h"
@@ -93,6 +96,16 @@ xenshm::Result<std::vector<xenshm::GrantRef>> GrantRefsOf(
   return refs;
 }
 
+constexpr uint64_t kMaxRounds = 1000;
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr,
+               "share_bench: %s\nusage: share_bench [--mib N] [--name NAME] "
+               "[--label LABEL] [--rounds R]\n",
+               why.c_str());
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,12 +113,28 @@ int main(int argc, char** argv) {
   std::string name = "bench";
   std::string label;
   int rounds = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string_view flag = argv[i];
-    if (flag == "--mib") mib = std::strtoul(argv[i + 1], nullptr, 10);
-    if (flag == "--name") name = argv[i + 1];
-    if (flag == "--label") label = argv[i + 1];
-    if (flag == "--rounds") rounds = std::atoi(argv[i + 1]);
+  for (int i = 1; i < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) return Usage("no value for " + std::string(flag));
+    const std::string_view value = argv[i + 1];
+    if (flag == "--mib") {
+      // MiB, strictly: a region is at most 1 GiB.
+      auto n = xenshm::ParseDecimal(
+          value, xenshm::schema::kMaxRegionBytes >> 20, "--mib");
+      if (n && *n == 0) return Usage("--mib must be at least 1");
+      if (!n) return Usage(n.error().message());
+      mib = static_cast<size_t>(*n);
+    } else if (flag == "--name") {
+      name = value;
+    } else if (flag == "--label") {
+      label = value;
+    } else if (flag == "--rounds") {
+      auto n = xenshm::ParseDecimal(value, kMaxRounds, "--rounds");
+      if (!n) return Usage(n.error().message());
+      rounds = static_cast<int>(*n);
+    } else {
+      return Usage("unknown flag " + std::string(flag));
+    }
   }
   const size_t size = mib << 20;
   if (rounds < 1) rounds = 1;

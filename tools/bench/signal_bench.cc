@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/numbers.h"
 #include "base/status.h"
 #include "base/types.h"
 #include "platform/platform.h"
@@ -77,7 +78,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool ping = std::string_view(argv[1]) == "ping";
-  const int rounds = std::atoi(argv[2]);
+  auto parsed_rounds = xenshm::ParseDecimal(argv[2], 10000000, "ROUNDS");
+  if (!parsed_rounds || *parsed_rounds == 0) {
+    std::fprintf(stderr,
+                 "signal_bench: %s\nusage: signal_bench ping|pong ROUNDS\n",
+                 parsed_rounds ? "ROUNDS must be at least 1"
+                               : parsed_rounds.error().message().c_str());
+    return 2;
+  }
+  const int rounds = static_cast<int>(*parsed_rounds);
   auto platform = xenshm::OpenRealGuestPlatform();
   if (!platform) return Fail(platform.error().ToString());
   xenshm::Client client(*platform);

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/numbers.h"
 #include "base/status.h"
 #include "base/types.h"
 #include "platform/real/kmod_region_granter.h"
@@ -506,6 +507,24 @@ int Usage() {
   return 2;
 }
 
+// The number after `flag` in `arg` (--pages=16): strict decimal in
+// [min, max], or nullopt after saying why on stderr.
+std::optional<uint64_t> FlagNumber(std::string_view arg, std::string_view flag,
+                                   uint64_t min, uint64_t max) {
+  const std::string what(flag.substr(0, flag.size() - 1));
+  auto number = ParseDecimal(arg.substr(flag.size()), max, what);
+  if (number && *number < min) {
+    number =
+        Error(Code::kInvalidArgument, what + " " + std::to_string(*number) +
+                                          " is below " + std::to_string(min));
+  }
+  if (!number) {
+    std::fprintf(stderr, "kmod_probe: %s\n", number.error().message().c_str());
+    return std::nullopt;
+  }
+  return *number;
+}
+
 }  // namespace
 }  // namespace xenshm
 
@@ -518,18 +537,21 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg.starts_with("--pages=")) {
-      pages = std::strtoul(argv[i] + 8, nullptr, 10);
-      if (pages == 0 || pages > XENSHM_MAX_REGION_PAGES) return Usage();
+      auto n = FlagNumber(arg, "--pages=", 1, XENSHM_MAX_REGION_PAGES);
+      if (!n) return Usage();
+      pages = static_cast<size_t>(*n);
     } else if (arg.starts_with("--peer=")) {
-      const unsigned long d = std::strtoul(argv[i] + 7, nullptr, 10);
-      if (d == 0 || d >= 0x7ff0) return Usage();
-      peer = static_cast<DomainId>(d);
+      // A guest: 1 .. DOMID_FIRST_RESERVED - 1.
+      auto d = FlagNumber(arg, "--peer=", 1, 0x7fef);
+      if (!d) return Usage();
+      peer = static_cast<DomainId>(*d);
     } else if (arg == "--keep" || arg == "--resume") {
       mode = arg.substr(2);
     } else if (arg.starts_with("--hold-deferred=")) {
       mode = "hold";
-      hold_seconds = std::atoi(argv[i] + 16);
-      if (hold_seconds <= 0 || hold_seconds > 600) return Usage();
+      auto seconds = FlagNumber(arg, "--hold-deferred=", 1, 600);
+      if (!seconds) return Usage();
+      hold_seconds = static_cast<int>(*seconds);
     } else {
       return Usage();
     }

@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/numbers.h"
 #include "base/status.h"
 #include "base/types.h"
 #include "platform/platform.h"
@@ -130,17 +131,6 @@ bool WaitReadable(const std::vector<int>& fds, const Deadline& deadline) {
       return false;
     }
   }
-}
-
-std::optional<uint64_t> ParseDecimal(std::string_view text, uint64_t max) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value > max) return std::nullopt;
-  return value;
 }
 
 // Writes `value`, reads it back and removes the node.
@@ -396,11 +386,8 @@ Result<uint64_t> ReadNumber(XenStore& xs, const std::string& path,
                             uint64_t max) {
   Result<std::string> text = xs.Read(kNoTransaction, path);
   if (!text) return Error(text.error());
-  std::optional<uint64_t> value = ParseDecimal(*text, max);
-  if (!value) {
-    return Error(Code::kInvalidArgument,
-                 path + " holds '" + *text + "', not a number");
-  }
+  auto value = ParseDecimal(*text, max, path);
+  if (!value) return Error(value.error());
   return *value;
 }
 
@@ -520,6 +507,11 @@ int Usage() {
   return 2;
 }
 
+int BadNumber(const Status& status) {
+  std::fprintf(stderr, "smoke_probe: %s\n", status.message().c_str());
+  return Usage();
+}
+
 int Main(int argc, char** argv) {
   if (argc < 2) return Usage();
   const std::string_view mode = argv[1];
@@ -534,14 +526,18 @@ int Main(int argc, char** argv) {
       timeout = argv[++i];
     }
     if (timeout) {
-      std::optional<uint64_t> ms = ParseDecimal(*timeout, 24 * 3600 * 1000);
-      if (!ms) return Usage();
+      auto ms = ParseDecimal(*timeout, 24 * 3600 * 1000, "--timeout-ms");
+      if (!ms) return BadNumber(ms.error());
       timeout_ms = static_cast<int>(*ms);
       continue;
     }
+    if (mode != "dom0") return Usage();
     // Guest domain ids: 1 .. DOMID_FIRST_RESERVED - 1.
-    std::optional<uint64_t> domid = ParseDecimal(arg, 0x7FEF);
-    if (mode != "dom0" || !domid || *domid == 0) return Usage();
+    auto domid = ParseDecimal(arg, 0x7FEF, "guest domain id");
+    if (domid && *domid == 0) {
+      domid = Error(Code::kInvalidArgument, "guest domain id 0 is dom0");
+    }
+    if (!domid) return BadNumber(domid.error());
     guests.push_back(static_cast<DomainId>(*domid));
   }
   if (mode == "dom0") {

@@ -4,14 +4,17 @@
 //                        (and how to raise it), and every live region with
 //                        its size, owner, group, mode and peers
 //   xenshmctl budget MIB GUESTS
-//                        the grant entries a region of MIB MiB shared with
-//                        GUESTS guests needs, and whether it fits now
+//                        the grant entries a region of MIB MiB (1..1024)
+//                        shared with GUESTS guests (1..64) needs, and
+//                        whether it fits now
+// Exit status: 0 ok, 1 an error, 2 usage (including a malformed number),
+// 3 the budget does not fit.
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "backend/core/grant_ledger.h"
+#include "base/numbers.h"
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_xenstore.h"
 #include "uapi/xenshm_uapi.h"
@@ -23,6 +26,34 @@ namespace {
 int Fail(const Status& status) {
   std::fprintf(stderr, "xenshmctl: %s\n", status.ToString().c_str());
   return 1;
+}
+
+int Usage() {
+  std::fprintf(stderr, "usage: xenshmctl status | budget MIB GUESTS\n");
+  return 2;
+}
+
+// A count from the command line: strict decimal, 1..max.
+Result<uint64_t> ParseCount(std::string_view text, uint64_t max,
+                            std::string_view what) {
+  auto count = ParseDecimal(text, max, what);
+  if (count && *count == 0) {
+    return Error(Code::kInvalidArgument,
+                 std::string(what) + " must be at least 1");
+  }
+  return count;
+}
+
+int BadNumber(const Status& status) {
+  std::fprintf(stderr, "xenshmctl: %s\n", status.message().c_str());
+  return Usage();
+}
+
+// A region's registry attribute, or "-" when it has none.
+std::string Attribute(XenStore& xenstore, const std::string& region_path,
+                      std::string_view node) {
+  return xenstore.Read(kNoTransaction, region_path + "/" + std::string(node))
+      .value_or("-");
 }
 
 int PrintBudget(KmodRegionGranter& granter) {
@@ -60,17 +91,23 @@ int PrintStatus(KmodRegionGranter& granter, XenStore& xenstore) {
   }
   for (const std::string& name : *names) {
     const std::string path = schema::RegistryPath(name);
-    auto read = [&](const std::string& node) {
-      return xenstore.Read(kNoTransaction, path + "/" + node).value_or("-");
-    };
-    std::string line = "region '" + name + "': size " + read("size") +
-                       ", owner dom" + read("owner") + ", group " +
-                       read("gid") + ", mode " + read("mode") + ", peers";
-    auto peers = xenstore.List(kNoTransaction, path + "/peers");
+    std::string line =
+        "region '" + name + "': size " +
+        Attribute(xenstore, path, schema::kRegistrySize) + ", owner dom" +
+        Attribute(xenstore, path, schema::kRegistryOwner) + ", group " +
+        Attribute(xenstore, path, schema::kRegistryGid) + ", mode " +
+        Attribute(xenstore, path, schema::kRegistryMode) + ", peers";
+    const std::string peers_path = path + "/" + std::string(schema::kNodePeers);
+    auto peers = xenstore.List(kNoTransaction, peers_path);
     if (!peers || peers->empty()) line += " none";
     for (const std::string& index :
          peers.value_or(std::vector<std::string>{})) {
-      line += " " + index + "=dom" + read("peers/" + index);
+      auto value = xenstore.Read(kNoTransaction, peers_path + "/" + index);
+      auto peer = value ? schema::ParsePeerRef(*value)
+                        : Result<schema::PeerRef>(Error(value.error()));
+      line += " " + index + "=" +
+              (peer ? "dom" + schema::FormatPeerRef(*peer)
+                    : "? (" + peer.error().message() + ")");
     }
     std::printf("%s\n", line.c_str());
   }
@@ -103,15 +140,22 @@ int Budget(KmodRegionGranter& granter, uint64_t mib, uint64_t guests) {
 int main(int argc, char** argv) {
   std::string_view command = argc >= 2 ? argv[1] : "";
   if (command != "status" && !(command == "budget" && argc == 4)) {
-    std::fprintf(stderr, "usage: xenshmctl status | budget MIB GUESTS\n");
-    return 2;
+    return xenshm::Usage();
+  }
+  // Numbers are checked before anything is opened: a typo is a usage
+  // error, not a budget of 0.
+  xenshm::Result<uint64_t> mib = 0;
+  xenshm::Result<uint64_t> guests = 0;
+  if (command == "budget") {
+    mib = xenshm::ParseCount(argv[2], xenshm::schema::kMaxRegionBytes >> 20,
+                             "MIB");
+    if (!mib) return xenshm::BadNumber(mib.error());
+    guests = xenshm::ParseCount(argv[3], xenshm::schema::kMaxPeers, "GUESTS");
+    if (!guests) return xenshm::BadNumber(guests.error());
   }
   auto granter = xenshm::KmodRegionGranter::Open(XENSHM_DEVICE_PATH);
   if (!granter) return xenshm::Fail(granter.error());
-  if (command == "budget") {
-    return xenshm::Budget(**granter, std::strtoull(argv[2], nullptr, 10),
-                          std::strtoull(argv[3], nullptr, 10));
-  }
+  if (command == "budget") return xenshm::Budget(**granter, *mib, *guests);
   auto xenstore = xenshm::RealXenStore::Open();
   if (!xenstore) return xenshm::Fail(xenstore.error());
   return xenshm::PrintStatus(**granter, **xenstore);

@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "backend/policy/policy_codec.h"
-#include "backend/policy/policy_store.h"
 #include "backend/policy/xl_config.h"
 #include "platform/real/real_xenstore.h"
 #include "tools/xl-create/xl_create_args.h"

@@ -1,9 +1,11 @@
-#include "backend/policy/stanza_policy.h"
+#include "backend/policy/evaluator.h"
 
 #include <algorithm>
+#include <utility>
 
-#include "backend/policy/name_rules.h"
-#include "backend/policy/region_mode.h"
+#include "backend/policy/access_rules.h"
+#include "backend/policy/policy_codec.h"
+#include "xenstore-schema/schema.h"
 
 namespace xenshm::policy {
 namespace {
@@ -36,26 +38,27 @@ DomainPolicy DenyEverything(std::string why) {
   return policy;
 }
 
-StanzaPolicy::StanzaPolicy(Dom0Policy dom0) : dom0_(std::move(dom0)) {}
+Evaluator::Evaluator(Dom0Policy dom0, std::function<void(std::string_view)> log)
+    : dom0_(std::move(dom0)), log_(std::move(log)) {}
 
-void StanzaPolicy::SetDom0Policy(Dom0Policy dom0) { dom0_ = std::move(dom0); }
+void Evaluator::SetDom0Policy(Dom0Policy dom0) { dom0_ = std::move(dom0); }
 
-void StanzaPolicy::SetDomainPolicy(DomainId domain, DomainPolicy policy) {
+void Evaluator::SetDomainPolicy(DomainId domain, DomainPolicy policy) {
   domains_.insert_or_assign(domain, std::move(policy));
 }
 
-void StanzaPolicy::RemoveDomain(DomainId domain) {
+void Evaluator::RemoveDomain(DomainId domain) {
   domains_.erase(domain);
   for (auto& [name, meta] : regions_) {
     if (meta.owner == domain) meta.owner.reset();
   }
 }
 
-bool StanzaPolicy::HasDomainPolicy(DomainId domain) const {
+bool Evaluator::HasDomainPolicy(DomainId domain) const {
   return domains_.contains(domain);
 }
 
-const DomainPolicy* StanzaPolicy::PolicyOf(DomainId domain) const {
+const DomainPolicy* Evaluator::PolicyOf(DomainId domain) const {
   if (auto found = domains_.find(domain); found != domains_.end()) {
     return &found->second;
   }
@@ -64,7 +67,7 @@ const DomainPolicy* StanzaPolicy::PolicyOf(DomainId domain) const {
   return &EmptyPolicy();
 }
 
-Status StanzaPolicy::Check(const backend::AttachQuestion& question) const {
+Status Evaluator::Check(const backend::AttachQuestion& question) const {
   const DomainPolicy* policy = PolicyOf(question.domain);
   if (policy == nullptr) return Status();
 
@@ -108,9 +111,9 @@ Status StanzaPolicy::Check(const backend::AttachQuestion& question) const {
           " only " + ClassBits(meta->mode, peer_class));
 }
 
-std::vector<PreCreatedRegion> StanzaPolicy::PreCreatedRegions(
+std::vector<backend::PreCreate> Evaluator::RegionsToPreCreate(
     DomainId domain) const {
-  std::vector<PreCreatedRegion> regions;
+  std::vector<backend::PreCreate> regions;
   const DomainPolicy* policy = PolicyOf(domain);
   if (policy == nullptr) return regions;
   for (const RegionSpec& spec : policy->pre_created) {
@@ -120,8 +123,8 @@ std::vector<PreCreatedRegion> StanzaPolicy::PreCreatedRegions(
   return regions;
 }
 
-RegionMeta StanzaPolicy::RegionCreated(std::string_view name,
-                                       DomainId creator) {
+backend::RegionAttributes Evaluator::OnRegionCreated(std::string_view name,
+                                                     DomainId creator) {
   const DomainPolicy* policy = PolicyOf(creator);
   if (policy == nullptr) policy = &EmptyPolicy();
   RegionMeta meta;
@@ -136,18 +139,56 @@ RegionMeta StanzaPolicy::RegionCreated(std::string_view name,
   }
   meta.mode &= ~policy->umask & 0666;
   regions_.insert_or_assign(std::string(name), meta);
-  return meta;
+  backend::RegionAttributes attributes = {
+      {std::string(schema::kRegistryMode), FormatMode(meta.mode)}};
+  if (!meta.gid.empty()) {
+    attributes.emplace_back(std::string(schema::kRegistryGid), meta.gid);
+  }
+  return attributes;
 }
 
-void StanzaPolicy::RegionDestroyed(std::string_view name) {
+void Evaluator::OnRegionDestroyed(std::string_view name) {
   if (auto found = regions_.find(name); found != regions_.end()) {
     regions_.erase(found);
   }
 }
 
-const RegionMeta* StanzaPolicy::FindRegion(std::string_view name) const {
+const RegionMeta* Evaluator::FindRegion(std::string_view name) const {
   auto found = regions_.find(name);
   return found == regions_.end() ? nullptr : &found->second;
+}
+
+std::string Evaluator::WatchedRoot() const { return PolicyRoot(); }
+
+void Evaluator::Refresh(XenStore& xenstore, DomainId domain) {
+  auto policy = ReadDomainPolicy(xenstore, domain);
+  if (policy) {
+    SetDomainPolicy(domain, std::move(*policy));
+    return;
+  }
+  if (policy.error().code() == Code::kNotFound) {
+    // No stanza: the policy file's default governs it.
+    if (HasDomainPolicy(domain)) RemoveDomain(domain);
+    return;
+  }
+  Log("domain " + std::to_string(domain) +
+      ": policy node unreadable, refusing it everything: " +
+      policy.error().ToString());
+  SetDomainPolicy(domain, DenyEverything("policy node unreadable: " +
+                                         policy.error().message()));
+}
+
+void Evaluator::Forget(XenStore& xenstore, DomainId domain) {
+  RemoveDomain(domain);
+  if (domain == kDom0) return;
+  if (Status removed = RemoveDomainPolicy(xenstore, domain); !removed.ok()) {
+    Log("domain " + std::to_string(domain) +
+        ": cannot remove its policy node: " + removed.ToString());
+  }
+}
+
+void Evaluator::Log(const std::string& line) const {
+  if (log_) log_(line);
 }
 
 }  // namespace xenshm::policy

@@ -1,4 +1,4 @@
-#include "backend/policy/name_rules.h"
+#include "backend/policy/access_rules.h"
 
 #include <fnmatch.h>
 
@@ -12,6 +12,18 @@ std::string_view VerdictName(NameVerdict verdict) {
 std::string WithSource(std::string text, const RuleSource& source) {
   if (!source.empty()) text += " (" + source + ")";
   return text;
+}
+
+int Shift(PeerClass peer_class) {
+  switch (peer_class) {
+    case PeerClass::kOwner:
+      return 6;
+    case PeerClass::kGroup:
+      return 3;
+    case PeerClass::kOther:
+      return 0;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -47,6 +59,29 @@ std::string DescribeDecision(const NameDecision& decision) {
                         (decision.allowed ? "allow *" : "deny *") + " after " +
                         said,
                     rule.source);
+}
+
+std::string_view PeerClassName(PeerClass peer_class) {
+  switch (peer_class) {
+    case PeerClass::kOwner:
+      return "owner";
+    case PeerClass::kGroup:
+      return "group";
+    case PeerClass::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+std::string ClassBits(uint32_t mode, PeerClass peer_class) {
+  const uint32_t bits = (mode >> Shift(peer_class)) & 7;
+  return std::string{(bits & 4) ? 'r' : '-', (bits & 2) ? 'w' : '-'};
+}
+
+bool ModeAllows(uint32_t mode, PeerClass peer_class, schema::Access access) {
+  const uint32_t bits = (mode >> Shift(peer_class)) & 7;
+  const uint32_t need = access == schema::Access::kReadOnly ? 4u : 6u;
+  return (bits & need) == need;
 }
 
 }  // namespace xenshm::policy

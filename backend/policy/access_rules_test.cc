@@ -1,9 +1,11 @@
-#include "backend/policy/name_rules.h"
+#include "backend/policy/access_rules.h"
 
 #include "gtest/gtest.h"
 
 namespace xenshm::policy {
 namespace {
+
+using schema::Access;
 
 NameRule Allow(std::string pattern) {
   return {NameVerdict::kAllow, std::move(pattern), "guest.cfg line 1"};
@@ -75,6 +77,30 @@ TEST(NameRulesTest, GlobsAreShellGlobs) {
   EXPECT_TRUE(GlobMatches("a.b", "a.b"));
   EXPECT_FALSE(GlobMatches("a.b", "axb"));
   EXPECT_TRUE(GlobMatches("*.ro", "video.ro"));
+}
+
+TEST(RegionModeTest, ReadOnlyNeedsReadBit) {
+  EXPECT_TRUE(ModeAllows(0400, PeerClass::kOwner, Access::kReadOnly));
+  EXPECT_FALSE(ModeAllows(0200, PeerClass::kOwner, Access::kReadOnly));
+  EXPECT_TRUE(ModeAllows(0040, PeerClass::kGroup, Access::kReadOnly));
+  EXPECT_FALSE(ModeAllows(0040, PeerClass::kOther, Access::kReadOnly));
+  EXPECT_TRUE(ModeAllows(0004, PeerClass::kOther, Access::kReadOnly));
+}
+
+TEST(RegionModeTest, ReadWriteNeedsBothBits) {
+  EXPECT_TRUE(ModeAllows(0600, PeerClass::kOwner, Access::kReadWrite));
+  EXPECT_FALSE(ModeAllows(0400, PeerClass::kOwner, Access::kReadWrite));
+  // Write without read is not enough: a mapping is always readable.
+  EXPECT_FALSE(ModeAllows(0020, PeerClass::kGroup, Access::kReadWrite));
+  EXPECT_TRUE(ModeAllows(0066, PeerClass::kGroup, Access::kReadWrite));
+  EXPECT_FALSE(ModeAllows(0660, PeerClass::kOther, Access::kReadWrite));
+}
+
+TEST(RegionModeTest, ClassBitsForMessages) {
+  EXPECT_EQ(ClassBits(0640, PeerClass::kOwner), "rw");
+  EXPECT_EQ(ClassBits(0640, PeerClass::kGroup), "r-");
+  EXPECT_EQ(ClassBits(0640, PeerClass::kOther), "--");
+  EXPECT_EQ(ClassBits(0020, PeerClass::kGroup), "-w");
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
-#include "backend/policy/stanza_item.h"
+#include "backend/policy/stanza.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
-#include "backend/policy/region_mode.h"
+#include "backend/policy/access_rules.h"
+#include "base/numbers.h"
 #include "xenstore-schema/limits.h"
 #include "xenstore-schema/schema.h"
 
@@ -43,11 +46,31 @@ Result<KeyValue> SplitKeyValue(std::string_view text) {
   return KeyValue{Trim(text.substr(0, at)), Trim(text.substr(at + 1))};
 }
 
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
+// Group names: the region-name alphabet without '.'.
+bool IsGroupNameChar(char c) { return schema::IsRegionNameChar(c) && c != '.'; }
 
+// Octal digits, 1..4 of them, at most 0777.
+Result<uint32_t> ParseOctal(std::string_view text, std::string_view what) {
+  if (text.empty() || text.size() > 4) {
+    return Error(Code::kInvalidArgument,
+                 std::string(what) + " must be 1 to 4 octal digits");
+  }
+  uint32_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '7') {
+      return Error(
+          Code::kInvalidArgument,
+          std::string(what) + " '" + std::string(text) + "' is not octal");
+    }
+    value = value * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (value > 0777) {
+    return Error(
+        Code::kInvalidArgument,
+        std::string(what) + " " + std::string(text) + " has bits beyond 0777");
+  }
+  return value;
+}
 Result<StanzaItem> ParseCreate(std::string_view value) {
   std::vector<std::string_view> parts = Split(value, ',');
   StanzaItem item;
@@ -94,7 +117,11 @@ Result<StanzaItem> ParseCreate(std::string_view value) {
   return item;
 }
 
+std::string Quoted(const std::string& text) { return "'" + text + "'"; }
+
 }  // namespace
+
+// ---------------------------------------------------------------- items
 
 std::string_view ItemKey(ItemKind kind) {
   switch (kind) {
@@ -145,8 +172,8 @@ Result<std::string> ParseGlob(std::string_view text) {
       in_bracket = false;
       continue;
     }
-    if (!IsNameChar(c) && c != '*' && c != '?' && c != '[' && c != ']' &&
-        c != '!' && c != '^') {
+    if (!schema::IsRegionNameChar(c) && c != '*' && c != '?' && c != '[' &&
+        c != ']' && c != '!' && c != '^') {
       return Error(Code::kInvalidArgument,
                    "pattern '" + std::string(text) +
                        "' has a character outside region-name characters "
@@ -169,7 +196,7 @@ Result<std::string> ParseGroupName(std::string_view text) {
                      std::to_string(kMaxGroupNameLength) + " bytes");
   }
   for (char c : text) {
-    if (!IsNameChar(c) || c == '.') {
+    if (!IsGroupNameChar(c)) {
       return Error(Code::kInvalidArgument,
                    "group name '" + std::string(text) +
                        "' has a character outside [A-Za-z0-9_-]");
@@ -183,41 +210,34 @@ Result<std::string> ParseGroupName(std::string_view text) {
 }
 
 Result<uint64_t> ParseRegionSize(std::string_view text) {
-  uint64_t unit = 1;
-  std::string_view digits = text;
-  if (!digits.empty()) {
-    switch (digits.back()) {
-      case 'K':
-      case 'k':
-        unit = 1ull << 10;
-        break;
-      case 'M':
-      case 'm':
-        unit = 1ull << 20;
-        break;
-      case 'G':
-      case 'g':
-        unit = 1ull << 30;
-        break;
-      default:
-        break;
-    }
-    if (unit != 1) digits.remove_suffix(1);
-  }
-  auto number = schema::ParseDecimal(digits, schema::kMaxRegionBytes, "size");
-  if (!number) {
+  auto size = ParseByteSize(text, schema::kMaxRegionBytes, "size");
+  if (!size) return size;
+  if (*size == 0) return Error(Code::kInvalidArgument, "size is zero");
+  return size;
+}
+
+Result<uint32_t> ParseMode(std::string_view text) {
+  auto mode = ParseOctal(text, "mode");
+  if (!mode) return mode;
+  if ((*mode & 0111) != 0) {
     return Error(Code::kInvalidArgument,
-                 "size '" + std::string(text) +
-                     "' is not a size (bytes, or a number with K, M or G): " +
-                     number.error().message());
+                 "mode " + std::string(text) +
+                     " has execute bits; region modes have only r and w");
   }
-  if (*number == 0) return Error(Code::kInvalidArgument, "size is zero");
-  if (*number > schema::kMaxRegionBytes / unit) {
-    return Error(Code::kInvalidArgument,
-                 "size " + std::string(text) + " is larger than " +
-                     std::to_string(schema::kMaxRegionBytes) + " bytes");
+  return mode;
+}
+
+Result<uint32_t> ParseUmask(std::string_view text) {
+  return ParseOctal(text, "umask");
+}
+
+std::string FormatMode(uint32_t mode) {
+  std::string out = "0000";
+  for (int i = 3; i >= 1; --i) {
+    out[i] = static_cast<char>('0' + (mode & 7));
+    mode >>= 3;
   }
-  return *number * unit;
+  return out;
 }
 
 Result<StanzaItem> ParseStanzaItem(std::string_view text) {
@@ -310,6 +330,139 @@ std::string FormatStanzaItem(const StanzaItem& item) {
       return out;
   }
   return out;
+}
+
+// ---------------------------------------------------------------- building
+
+std::string ErrorLocation(const LocatedItem& item, size_t index) {
+  if (item.line > 0) {
+    return (item.file.empty() ? std::string("line ") : item.file + ":") +
+           std::to_string(item.line);
+  }
+  if (!item.file.empty()) {
+    return item.file + " item " + std::to_string(index + 1);
+  }
+  return "item " + std::to_string(index + 1);
+}
+
+RuleSource SourceOf(const LocatedItem& item) {
+  if (item.source) return *item.source;
+  if (item.line > 0) {
+    return (item.file.empty() ? std::string() : item.file + " ") + "line " +
+           std::to_string(item.line);
+  }
+  return item.file;
+}
+
+Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
+                                       const StanzaLimits& limits) {
+  auto fail = [&](size_t index, const std::string& reason) {
+    return Error(Code::kInvalidArgument, ErrorLocation(items[index], index) +
+                                             ": " + Quoted(items[index].text) +
+                                             ": " + reason);
+  };
+  if (items.size() > kMaxItems) {
+    return fail(kMaxItems,
+                "more than " + std::to_string(kMaxItems) + " xenshm items");
+  }
+  DomainPolicy policy;
+  std::map<ItemKind, size_t> single;  // where each single-use key was seen
+  std::optional<size_t> gid_index;
+  std::optional<size_t> groups_index;
+  std::vector<std::pair<StanzaItem, size_t>> creates;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto parsed = ParseStanzaItem(items[i].text);
+    if (!parsed) return fail(i, parsed.error().message());
+    StanzaItem& item = *parsed;
+    const RuleSource source = SourceOf(items[i]);
+    switch (item.kind) {
+      case ItemKind::kAllow:
+      case ItemKind::kDeny:
+        policy.name_rules.push_back({item.kind == ItemKind::kAllow
+                                         ? NameVerdict::kAllow
+                                         : NameVerdict::kDeny,
+                                     item.pattern, source});
+        continue;
+      case ItemKind::kReadOnly:
+        policy.read_only.push_back({item.pattern, source});
+        continue;
+      case ItemKind::kCreate:
+        creates.emplace_back(std::move(item), i);
+        continue;
+      default:
+        break;
+    }
+    if (auto [seen, inserted] = single.try_emplace(item.kind, i); !inserted) {
+      return fail(i,
+                  std::string(ItemKey(item.kind)) + "= given twice (first at " +
+                      ErrorLocation(items[seen->second], seen->second) + ")");
+    }
+    switch (item.kind) {
+      case ItemKind::kGroups:
+        if (limits.known_groups != nullptr) {
+          for (const std::string& group : item.groups) {
+            if (!limits.known_groups->contains(group)) {
+              return fail(i, "group " + Quoted(group) +
+                                 " is not in the dom0 policy file's groups");
+            }
+          }
+        }
+        policy.groups = item.groups;
+        groups_index = i;
+        break;
+      case ItemKind::kGid:
+        policy.gid = item.group;
+        gid_index = i;
+        break;
+      case ItemKind::kMode:
+        policy.mode = item.octal;
+        break;
+      case ItemKind::kUmask:
+        policy.umask = item.octal;
+        break;
+      default:
+        break;
+    }
+  }
+  auto is_member = [&](const std::string& group) {
+    return std::find(policy.groups.begin(), policy.groups.end(), group) !=
+           policy.groups.end();
+  };
+  if (gid_index) {
+    if (!is_member(policy.gid)) {
+      return fail(*gid_index, "gid " + Quoted(policy.gid) +
+                                  " is not one of the domain's groups" +
+                                  (groups_index ? "" : " (no groups= given)"));
+    }
+  } else if (!policy.groups.empty()) {
+    policy.gid = policy.groups.front();
+  }
+  for (auto& [item, index] : creates) {
+    RegionSpec spec;
+    spec.name = item.name;
+    spec.size = item.size;
+    spec.mode = item.has_mode ? item.octal : kDefaultMode;
+    spec.gid = item.group.empty() ? policy.gid : item.group;
+    spec.source = SourceOf(items[index]);
+    if (!item.group.empty() && !is_member(item.group)) {
+      return fail(index, "gid " + Quoted(item.group) +
+                             " is not one of the domain's groups");
+    }
+    for (const RegionSpec& earlier : policy.pre_created) {
+      if (earlier.name == spec.name) {
+        return fail(index, "region " + Quoted(spec.name) +
+                               " is created twice (first at " + earlier.source +
+                               ")");
+      }
+    }
+    NameDecision decision = DecideName(policy.name_rules, spec.name);
+    if (!decision.allowed) {
+      return fail(index, "the stanza's own rule " + DescribeDecision(decision) +
+                             " refuses " + Quoted(spec.name));
+    }
+    policy.pre_created.push_back(std::move(spec));
+  }
+  return policy;
 }
 
 }  // namespace xenshm::policy

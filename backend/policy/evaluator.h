@@ -1,0 +1,115 @@
+// Evaluator: the AccessPolicy xenshmd asks before every attach, built from
+// xl stanzas (read back from xenstore, policy_codec.h) and dom0's policy file
+// (xl_config.h). The last stage of the policy pipeline (stanza.h).
+//
+// How a question is answered (domain D attaching region R with access A):
+//  1. D's policy is its own stanza (Refresh / SetDomainPolicy), else the
+//     policy file's `default`, else an empty policy (every name, mode
+//     0666). dom0 without a `xenshm` stanza in the policy file is
+//     unrestricted.
+//  2. D's name rules must allow R (access_rules.h).
+//  3. For A = rw, none of D's `ro` globs may match R.
+//  4. If R exists, its mode must grant A to D's class: owner if D created
+//     it, group if D is in R's group, other otherwise (access_rules.h).
+//     Creating R makes D its owner, so step 4 does not apply to a create.
+// A refusal is kNoPermission naming D, R and the rule, e.g.
+//   "domain 3 may not attach 'moo': deny secret* (guest.cfg line 7)".
+//
+// Domain policies come from xenstore: Refresh reads a domain's node when the
+// domain appears or the node changes and fails closed on a bad node (the
+// domain may attach nothing, rather than falling back to the default);
+// Forget drops the policy and removes the node when the domain dies.
+//
+// Region metadata (owner, group, mode) is recorded through OnRegionCreated
+// and OnRegionDestroyed. A region with no record (created before the policy
+// knew of it) is treated as mode 0666 without owner or group.
+//
+// Threading: not thread-safe; the daemon's one thread drives it.
+#ifndef XENSHM_BACKEND_POLICY_EVALUATOR_H_
+#define XENSHM_BACKEND_POLICY_EVALUATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend/core/access_policy.h"
+#include "backend/policy/stanza.h"
+#include "base/status.h"
+#include "base/types.h"
+#include "platform/xenstore.h"
+
+namespace xenshm::policy {
+
+// What the evaluator knows of a live region.
+struct RegionMeta {
+  std::optional<DomainId> owner;  // nullopt once the owner domain died
+  std::string gid;                // "" = no group
+  uint32_t mode = kDefaultMode;   // umask already applied
+  friend bool operator==(const RegionMeta&, const RegionMeta&) = default;
+};
+
+// A policy refusing every name, quoting `why` as the rule's source; for a
+// domain whose policy node is unreadable (fail closed, not to the default).
+DomainPolicy DenyEverything(std::string why);
+
+class Evaluator : public backend::AccessPolicy {
+ public:
+  // `log` receives one line per policy event (an unreadable node, a node
+  // that cannot be removed); may be empty.
+  explicit Evaluator(Dom0Policy dom0 = {},
+                     std::function<void(std::string_view)> log = {});
+
+  // backend::AccessPolicy.
+  Status Check(const backend::AttachQuestion& question) const override;
+  // PolicyRoot() (policy_codec.h).
+  std::string WatchedRoot() const override;
+  // Reads `domain`'s policy node: its policy when readable, the default when
+  // absent, DenyEverything (logged) when unreadable or malformed.
+  void Refresh(XenStore& xenstore, DomainId domain) override;
+  // RemoveDomain, and removes the domain's policy node (never dom0's).
+  void Forget(XenStore& xenstore, DomainId domain) override;
+  // Its own stanza's or the default's `create=`, with umask applied.
+  std::vector<backend::PreCreate> RegionsToPreCreate(
+      DomainId domain) const override;
+  // Records `name` as created by `creator`: a pre-created region gets its
+  // declared mode and group, any other the creator's `mode` and `gid`; both
+  // with the creator's umask applied. Returns kRegistryMode (and
+  // kRegistryGid when there is a group) for the registry.
+  backend::RegionAttributes OnRegionCreated(std::string_view name,
+                                            DomainId creator) override;
+  // Forgets `name`'s record.
+  void OnRegionDestroyed(std::string_view name) override;
+
+  // Replaces the policy file's part; domain policies and region records are
+  // kept. xenshmd reads its policy file once, at start, so nothing calls
+  // this there yet; it is what a reload will call.
+  void SetDom0Policy(Dom0Policy dom0);
+  // Sets or replaces `domain`'s own policy. Refresh calls it; tests and
+  // tools may call it directly, before the domain can attach.
+  void SetDomainPolicy(DomainId domain, DomainPolicy policy);
+  // Forgets `domain`'s policy when it dies. Regions it owns keep existing
+  // but lose their owner, so a later domain reusing the id does not inherit
+  // owner rights.
+  void RemoveDomain(DomainId domain);
+  bool HasDomainPolicy(DomainId domain) const;
+  // The record of a region; null if none.
+  const RegionMeta* FindRegion(std::string_view name) const;
+
+ private:
+  // The policy governing `domain`; null means unrestricted.
+  const DomainPolicy* PolicyOf(DomainId domain) const;
+  void Log(const std::string& line) const;
+
+  Dom0Policy dom0_;
+  std::function<void(std::string_view)> log_;
+  std::map<DomainId, DomainPolicy> domains_;
+  std::map<std::string, RegionMeta, std::less<>> regions_;
+};
+
+}  // namespace xenshm::policy
+
+#endif  // XENSHM_BACKEND_POLICY_EVALUATOR_H_
