@@ -37,6 +37,10 @@ std::string BackendNode(DomainId domain, uint32_t handle,
   return BackendPath(domain, handle) + "/" + std::string(node);
 }
 std::string RegistryRoot() { return "/local/domain/0/xenshm/regions"; }
+std::string UsageRoot() { return "/local/domain/0/xenshm/usage"; }
+std::string UsagePath(DomainId domain) {
+  return UsageRoot() + "/" + std::to_string(domain);
+}
 std::string RegistryPath(std::string_view region_name) {
   return RegistryRoot() + "/" + std::string(region_name);
 }

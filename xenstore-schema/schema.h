@@ -73,6 +73,10 @@ std::string BackendNode(DomainId domain, uint32_t handle,
 // /local/domain/0/xenshm/regions/<name>: the live-region registry.
 std::string RegistryRoot();
 std::string RegistryPath(std::string_view region_name);
+// /local/domain/0/xenshm/usage/<d>: a domain's usage against its quota,
+// written by xenshmd for xenshmctl; dom0 only.
+std::string UsageRoot();
+std::string UsagePath(DomainId domain);
 // .../regions/<name>/peers/<index> = "<domid>/<handle>"
 std::string RegistryPeerPath(std::string_view region_name, uint32_t index);
 

@@ -46,6 +46,17 @@ struct PreCreate {
 // schema::kRegistrySize and schema::kRegistryOwner itself.
 using RegionAttributes = std::vector<std::pair<std::string, std::string>>;
 
+// Per-domain limits on what a domain can make dom0 hold (docs/security.md).
+struct DomainQuota {
+  uint32_t regions = 4;              // regions it created that still exist
+  uint32_t attachments = 8;          // attachments it holds at once
+  uint64_t region_bytes = 16 << 20;  // total size of the regions it created
+  uint64_t mapped_bytes =
+      8 << 20;           // memory granted to it (grant entries x 4 KiB)
+  uint32_t pending = 4;  // requests not yet answered Connected
+  friend bool operator==(const DomainQuota&, const DomainQuota&) = default;
+};
+
 class AccessPolicy {
  public:
   virtual ~AccessPolicy() = default;
@@ -73,6 +84,8 @@ class AccessPolicy {
   }
   // The daemon destroyed `name`.
   virtual void OnRegionDestroyed(std::string_view /*name*/) {}
+  // `domain`'s limits.
+  virtual DomainQuota QuotaOf(DomainId) const { return DomainQuota{}; }
 };
 
 class AllowAllPolicy : public AccessPolicy {

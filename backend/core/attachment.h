@@ -48,6 +48,9 @@ struct Attachment {
   bool answered = false;
   // Set while joined to a region.
   std::optional<Holdings> held;
+  // Until the request is joined and its frontend Connected: when xenshmd
+  // reaps it (a request may not hold dom0's resources unanswered forever).
+  std::optional<std::chrono::steady_clock::time_point> request_deadline;
   // Guests: set when gntdev's unmap-notify detached the attachment while
   // the frontend still said Connected; a live library says Closing at
   // once, so a frontend still Connected then is a dead process's.

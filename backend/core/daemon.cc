@@ -36,7 +36,7 @@ Daemon::Daemon(Platform& platform, DaemonOptions options)
       policy_(options_.policy != nullptr ? *options_.policy : allow_all_),
       grants_(options_.grant_budget),
       registry_(xenstore_),
-      liveness_(options_.orphan_grace) {}
+      liveness_(options_.orphan_grace, options_.request_timeout) {}
 
 void Daemon::Log(const std::string& line) {
   if (options_.log) {
@@ -48,7 +48,7 @@ void Daemon::Log(const std::string& line) {
 
 Status Daemon::Start() {
   for (const std::string& root :
-       {schema::BackendRoot(), schema::RegistryRoot()}) {
+       {schema::BackendRoot(), schema::RegistryRoot(), schema::UsageRoot()}) {
     XENSHM_RETURN_IF_ERROR(xenstore_.Mkdir(kNoTransaction, root));
     XENSHM_RETURN_IF_ERROR(xenstore_.SetPermissions(
         kNoTransaction, root, {{kDom0, XsAccess::kNone}}));
@@ -97,8 +97,15 @@ Status Daemon::HandleLeftovers() {
           released.ToString());
     }
   }
-  // The registry describes this daemon's table, empty at start.
+  // The registry and the usage lines describe this daemon's tables, empty
+  // at start.
   registry_.Clear();
+  if (auto domains = xenstore_.List(kNoTransaction, schema::UsageRoot())) {
+    for (const std::string& domain : *domains) {
+      (void)xenstore_.Remove(kNoTransaction,
+                             schema::UsageRoot() + "/" + domain);
+    }
+  }
   if (!regions->empty()) {
     Log("--reset: released " + std::to_string(regions->size()) +
         " regions of an earlier xenshmd; their peers are told to attach "
@@ -176,6 +183,7 @@ void Daemon::ForgetDomain(DomainId domain) {
   for (AttachmentKey key : attachments_.KeysOf(domain)) {
     attachments_.Erase(key);
   }
+  PublishUsage(domain);  // what its regions still charge it, if anything
   domains_.erase(domain);
   Log("domain " + std::to_string(domain) + " forgotten");
 }
@@ -189,9 +197,9 @@ void Daemon::ScanDomain(DomainId domain) {
       if (auto handle = schema::ParseHandle(child)) handles.insert(*handle);
     }
   }
-  for (uint32_t handle : handles) HandleAttachment({domain, handle});
-
-  // Handles whose frontend directory vanished: detach and clean up.
+  // Handles whose frontend directory vanished first: detach and clean up,
+  // so that what they held is free for the requests handled below.
+  bool forgotten = false;
   for (AttachmentKey key : attachments_.KeysOf(domain)) {
     if (handles.contains(key.handle)) continue;
     const Attachment& record = *attachments_.Find(key);
@@ -202,7 +210,10 @@ void Daemon::ScanDomain(DomainId domain) {
                              schema::BackendPath(key.domain, key.handle));
     }
     attachments_.Erase(key);
+    forgotten = true;
   }
+  if (forgotten) PublishUsage(domain);  // fewer pending requests
+  for (uint32_t handle : handles) HandleAttachment({domain, handle});
 }
 
 void Daemon::HandleAttachment(AttachmentKey key) {
@@ -212,6 +223,9 @@ void Daemon::HandleAttachment(AttachmentKey key) {
   if (!raw_state) return;  // request not complete yet
   bool created = false;
   Attachment& record = attachments_.Open(key, &created);
+  if (created) {
+    liveness_.StartRequestClock(record, std::chrono::steady_clock::now());
+  }
   auto state = schema::ParseState(*raw_state);
   if (!state) {
     if (!record.answered) {
@@ -250,9 +264,18 @@ void Daemon::HandleAttachment(AttachmentKey key) {
 
   if (*state == schema::XenbusState::kInitialised && !record.answered) {
     record.answered = true;
+    Status result;
+    if (key.domain != kDom0) {
+      DomainUsage usage = quotas_.UsageOf(key.domain);
+      usage.pending = PendingRequestsOf(key.domain, key);
+      result = CheckQuota(key.domain, usage, {.pending = 1},
+                          policy_.QuotaOf(key.domain));
+    }
     auto request = schema::ReadAttachRequest(xenstore_, kNoTransaction,
                                              key.domain, key.handle);
-    Status result = request ? Attach(record, *request) : request.error();
+    if (result.ok()) {
+      result = request ? Attach(record, *request) : request.error();
+    }
     if (!result.ok()) {
       Log(Describe(key) + ": attach refused: " + result.ToString());
       PublishFailure(record, result);
@@ -264,6 +287,7 @@ void Daemon::HandleAttachment(AttachmentKey key) {
   if (*state != schema::XenbusState::kConnected) record.orphan_deadline.reset();
   const auto joined = regions_.FindAttachment(key);
   if (*state == schema::XenbusState::kConnected && joined) {
+    record.request_deadline.reset();  // complete: no longer pending
     signals_->Relay(*joined->first, *joined->second);
     return;
   }
@@ -297,15 +321,30 @@ Status Daemon::Attach(Attachment& record,
   XENSHM_RETURN_IF_ERROR(
       policy_.Check({key.domain, request.name, request.access,
                      regions_.Find(request.name) == nullptr}));
+  const Region* existing = regions_.Find(request.name);
+  if (existing == nullptr && request.mode == schema::AttachMode::kAttachOnly) {
+    return Status(Code::kDoesNotExist,
+                  "region '" + request.name + "' does not exist");
+  }
+  // What this attach would charge the domain, checked before anything is
+  // allocated.
+  const uint64_t pages =
+      existing ? existing->pages : schema::PagesFor(request.size);
+  DomainUsage charge{.attachments = 1};
+  if (existing == nullptr) {
+    charge.regions = 1;
+    charge.region_bytes = pages * kPageSize;
+  }
+  if (key.domain != kDom0) {
+    charge.mapped_bytes = GrantEntriesFor(pages) * kPageSize;
+    XENSHM_RETURN_IF_ERROR(CheckQuota(key.domain, quotas_.UsageOf(key.domain),
+                                      charge, policy_.QuotaOf(key.domain)));
+  }
   UndoLog undo;
   bool created = false;
-  if (regions_.Find(request.name) == nullptr) {
-    if (request.mode == schema::AttachMode::kAttachOnly) {
-      return Status(Code::kDoesNotExist,
-                    "region '" + request.name + "' does not exist");
-    }
-    XENSHM_RETURN_IF_ERROR(
-        CreateRegion(request.name, request.size, key.domain));
+  if (existing == nullptr) {
+    XENSHM_RETURN_IF_ERROR(CreateRegion(request.name, request.size, key.domain,
+                                        /*charged=*/key.domain != kDom0));
     created = true;
     undo.Add([this, name = request.name] { DestroyRegion(name); });
   }
@@ -329,6 +368,11 @@ Status Daemon::Attach(Attachment& record,
   undo.Commit();
 
   regions_.Join(request.name, Peer{key, *index, request.access});
+  if (key.domain != kDom0) {
+    quotas_.Charge(
+        key.domain,
+        {.attachments = 1, .mapped_bytes = held.grant_entries * kPageSize});
+  }
   record.held = held;
   if (exit_watch) record.exit_watch = std::move(*exit_watch);
   registry_.Publish(region);
@@ -344,6 +388,7 @@ Status Daemon::Attach(Attachment& record,
   WriteBackend(key, schema::kNodeState,
                schema::StateValue(schema::XenbusState::kConnected));
   signals_->PublishMembers(region);
+  PublishUsage(key.domain);
   Log(Describe(key) + (created ? " created '" : " joined '") + request.name +
       "' as peer " + std::to_string(*index) + " (" +
       std::string(schema::AccessName(request.access)) + "); granted in " +
@@ -418,6 +463,12 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
       (void)granter_.Release(*held->directory);
     }
     grants_.Refund(held->grant_entries);
+    if (key.domain != kDom0) {
+      quotas_.Refund(
+          key.domain,
+          {.attachments = 1, .mapped_bytes = held->grant_entries * kPageSize});
+      PublishUsage(key.domain);
+    }
   }
   Log(Describe(key) + " detached from '" + left->name + "' (" +
       std::string(why) + ")");
@@ -446,7 +497,8 @@ void Daemon::WithdrawRequest(AttachmentKey key) {
 void Daemon::PreCreateRegions(DomainId domain) {
   for (const PreCreate& region : policy_.RegionsToPreCreate(domain)) {
     if (regions_.Find(region.name) != nullptr) continue;
-    if (Status made = CreateRegion(region.name, region.size, domain);
+    if (Status made =
+            CreateRegion(region.name, region.size, domain, /*charged=*/false);
         !made.ok()) {
       Log("domain " + std::to_string(domain) + ": cannot pre-create '" +
           region.name + "': " + made.ToString());
@@ -460,7 +512,7 @@ void Daemon::PreCreateRegions(DomainId domain) {
 }
 
 Status Daemon::CreateRegion(const std::string& name, uint64_t size,
-                            DomainId creator) {
+                            DomainId creator, bool charged) {
   auto id = granter_.Allocate(schema::PagesFor(size));
   if (!id) {
     return Status(Code::kNoMemory, "cannot allocate " + std::to_string(size) +
@@ -472,6 +524,11 @@ Status Daemon::CreateRegion(const std::string& name, uint64_t size,
   region.attributes = policy_.OnRegionCreated(name, creator);
   region.attributes.emplace_back(schema::kRegistryOwner,
                                  std::to_string(creator));
+  if (charged) {
+    region.charged_to = creator;
+    quotas_.Charge(creator,
+                   {.regions = 1, .region_bytes = region.pages * kPageSize});
+  }
   return Status();
 }
 
@@ -479,6 +536,11 @@ void Daemon::DestroyRegion(const std::string& name) {
   const Region* region = regions_.Find(name);
   if (region == nullptr) return;
   (void)granter_.Release(region->id);
+  if (const std::optional<DomainId> payer = region->charged_to) {
+    quotas_.Refund(*payer,
+                   {.regions = 1, .region_bytes = region->pages * kPageSize});
+    PublishUsage(*payer);
+  }
   registry_.Remove(name);
   policy_.OnRegionDestroyed(name);
   regions_.Erase(name);
@@ -529,6 +591,7 @@ Status Daemon::Run(int stop_fd) {
       if (fds[kFirstExitWatch + i].revents != 0) HandleProcessExit(watched[i]);
     }
     WithdrawOrphanedRequests();
+    ReapStaleRequests();
     HandleWatchEvents();
     // Detaches above unbind ports; an event set aside by an unbind is
     // handled now, not at the next wake-up.
@@ -620,6 +683,44 @@ void Daemon::WithdrawOrphanedRequests() {
     Log(Describe(key) + ": its process died attached; request withdrawn");
     WithdrawRequest(key);
   }
+}
+
+void Daemon::ReapStaleRequests() {
+  for (AttachmentKey key : liveness_.TakeExpiredRequests(
+           attachments_, std::chrono::steady_clock::now())) {
+    Log(Describe(key) + ": request not joined and Connected within " +
+        std::to_string(options_.request_timeout.count()) +
+        " ms; reaped (detached and withdrawn)");
+    if (regions_.FindAttachment(key)) {
+      DetachAndClose(key, "request not completed in time");
+    }
+    WithdrawRequest(key);
+  }
+}
+
+uint32_t Daemon::PendingRequestsOf(DomainId domain,
+                                   std::optional<AttachmentKey> except) const {
+  uint32_t pending = 0;
+  for (AttachmentKey key : attachments_.KeysOf(domain)) {
+    const Attachment& record = *attachments_.Find(key);
+    const bool complete =
+        record.held && record.frontend_state == schema::XenbusState::kConnected;
+    if (key != except && !complete) ++pending;
+  }
+  return pending;
+}
+
+void Daemon::PublishUsage(DomainId domain) {
+  if (domain == kDom0) return;
+  DomainUsage usage = quotas_.UsageOf(domain);
+  usage.pending = PendingRequestsOf(domain, std::nullopt);
+  const std::string path = schema::UsagePath(domain);
+  if (usage == DomainUsage{}) {
+    (void)xenstore_.Remove(kNoTransaction, path);
+    return;
+  }
+  (void)xenstore_.Write(kNoTransaction, path,
+                        FormatUsage(usage, policy_.QuotaOf(domain)));
 }
 
 size_t Daemon::Shutdown() {

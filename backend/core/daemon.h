@@ -10,7 +10,8 @@
 // The Daemon wires pieces that each own one kind of state
 // (docs/architecture.md): RegionTable (regions and their peers),
 // AttachmentTable (one record per request handle), GrantLedger (grant
-// entries held), RegistryPublisher (the registry as last written),
+// entries held), QuotaLedger (what each domain makes dom0 hold),
+// RegistryPublisher (the registry as last written),
 // SignalBroker (members listings and relayed signal channels) and
 // LivenessWatcher (process exits, orphaned requests). The Daemon itself
 // keeps no per-attachment state; it runs the request state machine.
@@ -33,6 +34,7 @@
 #include "backend/core/attachment_table.h"
 #include "backend/core/grant_ledger.h"
 #include "backend/core/liveness_watcher.h"
+#include "backend/core/quota_ledger.h"
 #include "backend/core/region_table.h"
 #include "backend/core/registry_publisher.h"
 #include "backend/core/signal_broker.h"
@@ -56,6 +58,9 @@ struct DaemonOptions {
   // stay Connected before xenshmd takes it for a dead process's and
   // withdraws the request (a live library says Closing at once).
   std::chrono::milliseconds orphan_grace{5000};
+  // How long a request may take from its first state to joined and
+  // Connected before xenshmd reaps it (detaches and withdraws it).
+  std::chrono::milliseconds request_timeout{30000};
   // Regions an earlier xenshmd left in the kernel module cannot be adopted
   // yet (docs/real-host.md): Start refuses them (kBusy), or with this set
   // releases them and tells their peers to attach again (--reset).
@@ -119,7 +124,9 @@ class Daemon {
   void PreCreateRegions(DomainId domain);
   // Creates a region in the granter and the table; records it with the
   // policy. REQUIRES: no region named `name`.
-  Status CreateRegion(const std::string& name, uint64_t size, DomainId creator);
+  // `charged`: its pages count against the creator's quota.
+  Status CreateRegion(const std::string& name, uint64_t size, DomainId creator,
+                      bool charged);
   void DestroyRegion(const std::string& name);
 
   // Answers.
@@ -136,6 +143,15 @@ class Daemon {
   void HandleProcessExit(AttachmentKey key);
   // Withdraws the requests of guests' processes that died attached.
   void WithdrawOrphanedRequests();
+  // Reaps requests not joined and Connected in time.
+  void ReapStaleRequests();
+
+  // Quotas (guests only: dom0 is trusted, as xenstored trusts it).
+  // The requests of `domain` not yet joined and Connected, but `except`.
+  uint32_t PendingRequestsOf(DomainId domain,
+                             std::optional<AttachmentKey> except) const;
+  // Writes `domain`'s usage line for xenshmctl (schema::UsagePath).
+  void PublishUsage(DomainId domain);
 
   Platform& platform_;
   XenStore& xenstore_;
@@ -148,6 +164,7 @@ class Daemon {
   RegionTable regions_;
   AttachmentTable attachments_;
   GrantLedger grants_;
+  QuotaLedger quotas_;
   RegistryPublisher registry_;
   std::unique_ptr<SignalBroker> signals_;  // once event_channels_ is open
   LivenessWatcher liveness_;

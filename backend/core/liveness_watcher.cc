@@ -19,11 +19,15 @@ std::vector<AttachmentKey> LivenessWatcher::AddExitWatches(
 int LivenessWatcher::MillisecondsToNextDeadline(const AttachmentTable& table,
                                                 Clock::time_point now) const {
   std::optional<Clock::duration> next;
-  for (const auto& [key, record] : table.all()) {
-    if (!record.orphan_deadline) continue;
+  auto consider = [&](const std::optional<Clock::time_point>& deadline) {
+    if (!deadline) return;
     const Clock::duration left =
-        std::max(Clock::duration::zero(), *record.orphan_deadline - now);
+        std::max(Clock::duration::zero(), *deadline - now);
     next = next ? std::min(*next, left) : left;
+  };
+  for (const auto& [key, record] : table.all()) {
+    consider(record.orphan_deadline);
+    consider(record.request_deadline);
   }
   if (!next) return -1;
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next).count();
@@ -37,6 +41,18 @@ std::vector<AttachmentKey> LivenessWatcher::TakeExpired(
   for (auto& [key, record] : table.all()) {
     if (record.orphan_deadline && *record.orphan_deadline <= now) {
       record.orphan_deadline.reset();
+      expired.push_back(key);
+    }
+  }
+  return expired;
+}
+
+std::vector<AttachmentKey> LivenessWatcher::TakeExpiredRequests(
+    AttachmentTable& table, Clock::time_point now) const {
+  std::vector<AttachmentKey> expired;
+  for (auto& [key, record] : table.all()) {
+    if (record.request_deadline && *record.request_deadline <= now) {
+      record.request_deadline.reset();
       expired.push_back(key);
     }
   }

@@ -42,6 +42,9 @@ struct Region {
   // until the domain dies.
   std::optional<DomainId> pinned_by;
   RegionAttributes attributes;  // from the policy, for the registry
+  // The domain its pages are charged to (its creator); none for regions a
+  // policy pre-created.
+  std::optional<DomainId> charged_to;
 };
 
 class RegionTable {

@@ -4,8 +4,12 @@
 
 namespace xenshm::testing {
 
-FakeXenSystem::FakeXenSystem(backend::AccessPolicy* policy)
-    : hypervisor_(std::make_unique<fake::FakeHypervisor>()), policy_(policy) {
+FakeXenSystem::FakeXenSystem(
+    backend::AccessPolicy* policy,
+    std::function<void(backend::DaemonOptions&)> configure)
+    : hypervisor_(std::make_unique<fake::FakeHypervisor>()),
+      policy_(policy),
+      configure_(std::move(configure)) {
   Status started = StartDaemon(/*reset=*/false);
   if (!started.ok()) {
     ADD_FAILURE() << started.ToString();
@@ -27,6 +31,7 @@ Status FakeXenSystem::StartDaemon(bool reset) {
     std::lock_guard lock(log_mu_);
     log_.emplace_back(line);
   };
+  if (configure_) configure_(options);
   daemon_ = std::make_unique<backend::Daemon>(*daemon_platform_, options);
   XENSHM_RETURN_IF_ERROR(daemon_->Start());
   RunDaemonThread();

@@ -3,6 +3,7 @@
 #ifndef XENSHM_TESTS_INTEGRATION_FAKE_XEN_SYSTEM_H_
 #define XENSHM_TESTS_INTEGRATION_FAKE_XEN_SYSTEM_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,7 +21,11 @@ namespace xenshm::testing {
 class FakeXenSystem {
  public:
   // Starts the daemon with `policy` (allow-all when null).
-  explicit FakeXenSystem(backend::AccessPolicy* policy = nullptr);
+  // `configure` may change the daemon's options (after the test defaults)
+  // for every start.
+  explicit FakeXenSystem(
+      backend::AccessPolicy* policy = nullptr,
+      std::function<void(backend::DaemonOptions&)> configure = {});
   ~FakeXenSystem();
 
   fake::FakeHypervisor& hypervisor() { return *hypervisor_; }
@@ -49,6 +54,7 @@ class FakeXenSystem {
 
   std::unique_ptr<fake::FakeHypervisor> hypervisor_;
   backend::AccessPolicy* policy_;
+  std::function<void(backend::DaemonOptions&)> configure_;
   std::unique_ptr<Platform> daemon_platform_;
   std::unique_ptr<backend::Daemon> daemon_;
   std::jthread daemon_thread_;

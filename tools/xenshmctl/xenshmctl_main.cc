@@ -2,7 +2,8 @@
 //
 //   xenshmctl status     the kernel module's counts, dom0's grant budget
 //                        (and how to raise it), and every live region with
-//                        its size, owner, group, mode and peers
+//                        its size, owner, group, mode and peers, and each
+//                        guest's usage against its quotas
 //   xenshmctl budget MIB GUESTS
 //                        the grant entries a region of MIB MiB (1..1024)
 //                        shared with GUESTS guests (1..64) needs, and
@@ -74,6 +75,20 @@ int PrintBudget(KmodRegionGranter& granter) {
   return 0;
 }
 
+// Each domain's usage against its quota, as xenshmd publishes it.
+void PrintUsage(XenStore& xenstore) {
+  auto domains = xenstore.List(kNoTransaction, schema::UsageRoot());
+  if (!domains || domains->empty()) {
+    std::printf("quota usage: no guest holds anything\n");
+    return;
+  }
+  for (const std::string& domain : *domains) {
+    auto line =
+        xenstore.Read(kNoTransaction, schema::UsageRoot() + "/" + domain);
+    std::printf("domain %s: %s\n", domain.c_str(), line ? line->c_str() : "?");
+  }
+}
+
 int PrintStatus(KmodRegionGranter& granter, XenStore& xenstore) {
   auto counts = granter.Counts();
   if (!counts) return Fail(counts.error());
@@ -84,6 +99,7 @@ int PrintStatus(KmodRegionGranter& granter, XenStore& xenstore) {
       static_cast<unsigned long long>(counts->grants),
       static_cast<unsigned long long>(counts->deferred_frees));
   if (int failed = PrintBudget(granter); failed != 0) return failed;
+  PrintUsage(xenstore);
   auto names = xenstore.List(kNoTransaction, schema::RegistryRoot());
   if (!names || names->empty()) {
     std::printf("regions: none\n");
