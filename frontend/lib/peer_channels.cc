@@ -45,6 +45,9 @@ std::string PeerChannels::BackendMember(uint32_t index,
 }
 
 void PeerChannels::Drop(uint32_t index) {
+  // A signal the departed peer sent and nobody took yet must not be
+  // reported as coming from whoever gets its index next.
+  signaled_by_ &= ~PeerBit(index);
   auto it = peers_.find(index);
   if (it == peers_.end()) return;
   (void)channels_->Unbind(it->second.local_port);

@@ -60,6 +60,28 @@ class Signals : public ::testing::Test {
   Region *a_, *b_, *c_, *dom0_;
 };
 
+TEST_F(Signals, ADepartedPeersSignalIsNotTheNewcomersAtItsIndex) {
+  const uint32_t c_index = c_->peer_index();
+  ASSERT_TRUE(c_->Signal(PeerBit(a_->peer_index())));
+  // A does not look; C leaves and a newcomer takes C's index.
+  ASSERT_TRUE(c_->Detach().ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto peek = a_->PeekStatus();
+    return peek && (peek->attached & PeerBit(c_index)) == 0;
+  }));
+  auto newcomer = system_.NewClient(kBarrier + 1).Attach("moo", kPageSize);
+  ASSERT_TRUE(newcomer) << newcomer.error().ToString();
+  ASSERT_EQ((*newcomer)->peer_index(), c_index);
+  ASSERT_TRUE(Eventually([&] {
+    auto peek = a_->PeekStatus();
+    return peek && (peek->attached & PeerBit(c_index)) != 0;
+  }));
+  auto status = a_->TakeStatus();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->signaled_by & PeerBit(c_index), 0u)
+      << "C's signal is reported as the newcomer's";
+}
+
 TEST_F(Signals, OnlyTheChosenPeerWakesAndLearnsWhoSignaled) {
   auto report = a_->Signal(PeerBit(b_->peer_index()));
   ASSERT_TRUE(report) << report.error().ToString();
