@@ -95,7 +95,23 @@ std::optional<FrontendLocation> ParseFrontendPath(std::string_view path) {
   auto handle = ParseHandle(path.substr(0, slash));
   if (!handle) return std::nullopt;
   location.handle = *handle;
+  if (slash != std::string_view::npos) {
+    location.node = std::string(path.substr(slash + 1));
+  }
   return location;
+}
+
+std::optional<SignalEntry> ParseSignalEntry(std::string_view node) {
+  for (std::string_view list : {kNodeOffers, kNodeBound}) {
+    if (!node.starts_with(list) || node.size() <= list.size() ||
+        node[list.size()] != '/') {
+      continue;
+    }
+    auto index = ParsePeerIndex(node.substr(list.size() + 1));
+    if (!index) return std::nullopt;
+    return SignalEntry{std::string(list), *index};
+  }
+  return std::nullopt;
 }
 
 bool IsRegionNameChar(char c) {

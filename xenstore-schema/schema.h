@@ -107,8 +107,18 @@ std::string FrontendListEntry(DomainId domain, uint32_t handle,
 struct FrontendLocation {
   DomainId domain = 0;
   std::optional<uint32_t> handle;  // absent for the root itself
+  // Below the handle: "state", "offers/3", ...; empty for the handle's own
+  // directory. Unvalidated: a guest may write any node there.
+  std::string node;
 };
 std::optional<FrontendLocation> ParseFrontendPath(std::string_view path);
+// A FrontendLocation::node naming one signal list entry: "offers/<index>"
+// or "bound/<index>".
+struct SignalEntry {
+  std::string list;  // kNodeOffers or kNodeBound
+  uint32_t index = 0;
+};
+std::optional<SignalEntry> ParseSignalEntry(std::string_view node);
 
 // The region-name alphabet, [A-Za-z0-9._-]: the one definition, which the
 // policy's globs and group names build on too.

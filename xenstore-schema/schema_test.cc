@@ -23,11 +23,29 @@ TEST(SchemaPaths, ParsesFrontendPathsAndRejectsOthers) {
   auto node = ParseFrontendPath("/local/domain/12/device/xenshm/4/state");
   ASSERT_TRUE(node);
   EXPECT_EQ(node->handle, 4u);
+  EXPECT_EQ(node->node, "state");
+  EXPECT_EQ(
+      ParseFrontendPath("/local/domain/12/device/xenshm/4/offers/3")->node,
+      "offers/3");
+  EXPECT_EQ(ParseFrontendPath("/local/domain/12/device/xenshm/4")->node, "");
   EXPECT_FALSE(ParseFrontendPath("/local/domain/12/device/vif/0"));
   EXPECT_FALSE(ParseFrontendPath("/local/domain/x/device/xenshm/1"));
   EXPECT_FALSE(ParseFrontendPath("/local/domain/1/device/xenshm/01"));
   EXPECT_FALSE(ParseFrontendPath("/local/domain/1/device/xenshm/99999"));
   EXPECT_FALSE(ParseFrontendPath("/local/domain/1/device/xenshmX"));
+}
+
+TEST(SchemaPaths, SignalEntriesAreOffersOrBoundWithAPeerIndex) {
+  auto offer = ParseSignalEntry("offers/3");
+  ASSERT_TRUE(offer);
+  EXPECT_EQ(offer->list, kNodeOffers);
+  EXPECT_EQ(offer->index, 3u);
+  EXPECT_EQ(ParseSignalEntry("bound/0")->list, kNodeBound);
+  for (std::string_view bad :
+       {"offers", "offers/", "offers/x", "offers/64", "offers/3/x", "bound/-1",
+        "state", "offersX/1"}) {
+    EXPECT_FALSE(ParseSignalEntry(bad)) << bad;
+  }
 }
 
 TEST(RegionName, AcceptsTheAllowedAlphabetUpToTheLimit) {

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <iostream>
+#include <map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -244,12 +246,7 @@ void Daemon::HandleAttachment(AttachmentKey key) {
                                   "gone; attach again"));
     return;
   }
-  if (*state == record.frontend_state && !created) {
-    if (const auto joined = regions_.FindAttachment(key)) {
-      signals_->Relay(*joined->first, *joined->second);
-    }
-    return;
-  }
+  if (*state == record.frontend_state && !created) return;
   if (Status moved =
           schema::CheckFrontendTransition(record.frontend_state, *state);
       !moved.ok()) {
@@ -615,7 +612,14 @@ Status Daemon::Run(std::stop_token stop) {
 }
 
 void Daemon::HandleWatchEvents() {
-  std::set<DomainId> to_scan;
+  // What changed in each domain's frontend tree, so that one guest write
+  // costs work for what it touched, not for the whole tree.
+  struct FrontendChanges {
+    bool rescan = false;          // a handle directory came or went
+    std::set<uint32_t> requests;  // a request node or state changed
+    std::set<std::tuple<uint32_t, std::string, uint32_t>> entries;  // signals
+  };
+  std::map<DomainId, FrontendChanges> changes;
   bool domains_changed = false;
   bool policy_changed = false;
   while (auto event = xenstore_.TakeWatchEvent()) {
@@ -624,8 +628,14 @@ void Daemon::HandleWatchEvents() {
     } else if (event->token == kPolicyToken) {
       policy_changed = true;
     } else if (auto location = schema::ParseFrontendPath(event->path)) {
-      if (domains_.contains(location->domain)) {
-        to_scan.insert(location->domain);
+      if (!domains_.contains(location->domain)) continue;
+      FrontendChanges& change = changes[location->domain];
+      if (!location->handle || location->node.empty()) {
+        change.rescan = true;
+      } else if (auto entry = schema::ParseSignalEntry(location->node)) {
+        change.entries.insert({*location->handle, entry->list, entry->index});
+      } else {
+        change.requests.insert(*location->handle);
       }
     }
   }
@@ -636,8 +646,20 @@ void Daemon::HandleWatchEvents() {
       PreCreateRegions(domain);
     }
   }
-  for (DomainId domain : to_scan) {
-    if (domains_.contains(domain)) ScanDomain(domain);
+  for (const auto& [domain, change] : changes) {
+    if (!domains_.contains(domain)) continue;
+    if (change.rescan) {
+      ScanDomain(domain);
+    } else {
+      for (uint32_t handle : change.requests) {
+        HandleAttachment({domain, handle});
+      }
+    }
+    for (const auto& [handle, list, index] : change.entries) {
+      if (const auto joined = regions_.FindAttachment({domain, handle})) {
+        signals_->RelayEntry(*joined->first, *joined->second, list, index);
+      }
+    }
   }
 }
 

@@ -35,56 +35,65 @@ void SignalBroker::PublishMembers(const Region& region) {
 void SignalBroker::UnpublishMember(const Region& region, uint32_t index,
                                    AttachmentKey departed) {
   listed_.erase(departed);
+  relayed_.erase(departed);
   for (const auto& [viewer_index, viewer] : region.peers) {
     (void)xenstore_.Remove(
         kNoTransaction,
         schema::BackendMemberPath(viewer.key.domain, viewer.key.handle, index));
     listed_[viewer.key].erase(index);
+    std::erase_if(relayed_[viewer.key], [&](const auto& entry) {
+      return entry.first.first == index;
+    });
     Wake(viewer);
   }
 }
 
+void SignalBroker::RelayEntry(const Region& region, const Peer& me,
+                              std::string_view list, uint32_t index) {
+  const bool offers = list == schema::kNodeOffers;
+  if (!offers && list != schema::kNodeBound) return;
+  // Offers go up (lower index to higher), acknowledgements down.
+  if (offers ? index <= me.index : index >= me.index) return;
+  auto target = region.peers.find(index);
+  if (target == region.peers.end()) return;
+  auto raw = xenstore_.Read(
+      kNoTransaction,
+      schema::FrontendListEntry(me.key.domain, me.key.handle, list, index));
+  if (!raw) return;
+  std::string value;
+  if (offers) {
+    auto port = schema::ParsePort(*raw);
+    if (!port) return;  // hostile junk is ignored, not relayed
+    value = std::to_string(*port);
+  } else {
+    if (*raw != "1") return;
+    value = "1";
+  }
+  const Peer& peer = target->second;
+  const std::string node(offers ? schema::kNodeOffer : schema::kNodeConnected);
+  std::string& relayed = relayed_[peer.key][{me.index, node}];
+  if (relayed == value) return;
+  (void)xenstore_.Write(
+      kNoTransaction,
+      schema::BackendMemberPath(peer.key.domain, peer.key.handle, me.index) +
+          "/" + node,
+      value);
+  relayed = value;
+  Wake(peer);
+}
+
 void SignalBroker::Relay(const Region& region, const Peer& me) {
-  const AttachmentKey key = me.key;
-  // Relays one list of the frontend (offers or bound) to its targets; `valid`
-  // says whether the pair's direction is right for that list.
-  auto relay = [&](std::string_view list, std::string_view target_node,
-                   auto valid) {
+  for (std::string_view list : {schema::kNodeOffers, schema::kNodeBound}) {
     auto entries = xenstore_.List(
-        kNoTransaction, schema::FrontendNode(key.domain, key.handle, list));
-    if (!entries) return;
+        kNoTransaction,
+        schema::FrontendNode(me.key.domain, me.key.handle, list));
+    if (!entries) continue;
     for (const std::string& entry : *entries) {
-      auto index = schema::ParsePeerIndex(entry);
-      if (!index) continue;  // hostile junk is ignored, not relayed
-      auto target = region.peers.find(*index);
-      if (target == region.peers.end() || !valid(*index)) continue;
-      auto raw = xenstore_.Read(
-          kNoTransaction,
-          schema::FrontendListEntry(key.domain, key.handle, list, *index));
-      if (!raw) continue;
-      std::string value;
-      if (target_node == schema::kNodeOffer) {
-        auto port = schema::ParsePort(*raw);
-        if (!port) continue;
-        value = std::to_string(*port);
-      } else {
-        if (*raw != "1") continue;
-        value = "1";
+      if (auto index = schema::ParsePeerIndex(entry)) {
+        RelayEntry(region, me, list, *index);
       }
-      const Peer& peer = target->second;
-      const std::string path = schema::BackendMemberPath(
-                                   peer.key.domain, peer.key.handle, me.index) +
-                               "/" + std::string(target_node);
-      auto current = xenstore_.Read(kNoTransaction, path);
-      if (current && *current == value) continue;
-      (void)xenstore_.Write(kNoTransaction, path, value);
-      Wake(peer);
     }
-  };
-  relay(schema::kNodeOffers, schema::kNodeOffer,
-        [&](uint32_t index) { return index > me.index; });
-  relay(schema::kNodeBound, schema::kNodeConnected,
-        [&](uint32_t index) { return index < me.index; });
+  }
 }
 
 }  // namespace xenshm::backend

@@ -12,6 +12,9 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include "backend/core/attachment_table.h"
 #include "backend/core/region_table.h"
@@ -38,8 +41,13 @@ class SignalBroker {
   // listings, wakes them, and forgets the departed peer's own listing.
   void UnpublishMember(const Region& region, uint32_t index,
                        AttachmentKey departed);
-  // Relays `me`'s offers and bind acknowledgements to their targets.
+  // Relays all of `me`'s offers and bind acknowledgements to their
+  // targets (when `me` becomes Connected: what it wrote before).
   void Relay(const Region& region, const Peer& me);
+  // Relays one entry, `list` (offers or bound) / `index`, that changed.
+  // One read, and a write only if the target's node must change.
+  void RelayEntry(const Region& region, const Peer& me, std::string_view list,
+                  uint32_t index);
 
  private:
   void Wake(const Peer& peer);
@@ -49,6 +57,10 @@ class SignalBroker {
   const AttachmentTable& attachments_;
   // What each viewer's members/ listing says: index -> domain.
   std::map<AttachmentKey, std::map<uint32_t, DomainId>> listed_;
+  // What was relayed to each target: (source index, node) -> value.
+  std::map<AttachmentKey,
+           std::map<std::pair<uint32_t, std::string>, std::string>>
+      relayed_;
 };
 
 }  // namespace xenshm::backend

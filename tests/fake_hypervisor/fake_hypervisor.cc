@@ -104,6 +104,10 @@ void FakeHypervisor::FailAll(Op op, Code code, std::optional<DomainId> domain) {
 
 void FakeHypervisor::ClearFaults() { faults_->Clear(); }
 
+uint64_t FakeHypervisor::Calls(Op op, std::optional<DomainId> domain) const {
+  return faults_->Calls(op, domain);
+}
+
 size_t FakeHypervisor::XenStoreNodesOwnedBy(DomainId domain) const {
   return xenstore_->NodesOwnedBy(domain);
 }

@@ -85,6 +85,8 @@ class FakeHypervisor {
   // Every call of `op` (by `domain`, if given) fails until ClearFaults.
   void FailAll(Op op, Code code, std::optional<DomainId> domain = std::nullopt);
   void ClearFaults();
+  // Calls of `op` so far by `domain` (every domain if not given).
+  uint64_t Calls(Op op, std::optional<DomainId> domain = std::nullopt) const;
 
   // Introspection for tests.
   size_t XenStoreNodesOwnedBy(DomainId domain) const;

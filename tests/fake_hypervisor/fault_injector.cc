@@ -56,8 +56,18 @@ void FaultInjector::Clear() {
   faults_.clear();
 }
 
+uint64_t FaultInjector::Calls(Op op, std::optional<DomainId> domain) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t calls = 0;
+  for (const auto& [key, count] : calls_) {
+    if (key.first == op && (!domain || key.second == *domain)) calls += count;
+  }
+  return calls;
+}
+
 std::optional<Status> FaultInjector::Check(Op op, DomainId domain) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++calls_[{op, domain}];
   std::optional<Status> result;
   for (auto it = faults_.begin(); it != faults_.end();) {
     if (it->op != op || (it->domain && *it->domain != domain)) {

@@ -3,9 +3,12 @@
 #ifndef XENSHM_TESTS_FAKE_HYPERVISOR_FAULT_INJECTOR_H_
 #define XENSHM_TESTS_FAKE_HYPERVISOR_FAULT_INJECTOR_H_
 
+#include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -52,6 +55,9 @@ class FaultInjector {
   // Called by the fakes at the start of each `op` made by `domain`: counts
   // the call and returns the injected failure, if one is due.
   std::optional<Status> Check(Op op, DomainId domain);
+  // Calls of `op` made so far by `domain` (by every domain if not given),
+  // for tests that bound the work an action costs.
+  uint64_t Calls(Op op, std::optional<DomainId> domain = std::nullopt);
 
  private:
   struct Fault {
@@ -63,7 +69,8 @@ class FaultInjector {
   };
 
   std::mutex mu_;
-  std::vector<Fault> faults_;  // GUARDED_BY(mu_)
+  std::vector<Fault> faults_;                          // GUARDED_BY(mu_)
+  std::map<std::pair<Op, DomainId>, uint64_t> calls_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace xenshm::fake
