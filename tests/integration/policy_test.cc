@@ -197,3 +197,23 @@ TEST_F(Policy, DomainDeathRemovesItsPolicy) {
 
 }  // namespace
 }  // namespace xenshm::testing
+namespace xenshm::testing {
+namespace {
+
+// xenshmd (re)started while domains with stanzas already run reads their
+// policies before answering them.
+TEST_F(Policy, ADaemonStartedAfterItsDomainsReadsTheirStanzas) {
+  StartWithStanza(kA, R"("allow=hon*")");
+  StartWithStanza(kB, R"("allow=*")");
+  ASSERT_TRUE(system_.RestartDaemon(false).ok());
+  auto a = system_.NewClient(kA).Attach("hon1", kPageSize);
+  ASSERT_TRUE(a) << a.error().ToString();
+  auto denied = system_.NewClient(kA).Attach("other", kPageSize);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code(), Code::kNoPermission);
+  auto b = system_.NewClient(kB).Attach("other", kPageSize);
+  EXPECT_TRUE(b) << b.error().ToString();
+}
+
+}  // namespace
+}  // namespace xenshm::testing
