@@ -289,6 +289,11 @@ void Daemon::HandleAttachment(AttachmentKey key) {
     return;
   }
   if (*state >= schema::XenbusState::kClosing) {
+    // Pending again until the frontend withdraws the request: the clock
+    // runs again, so a frontend that never does is reaped.
+    if (!record.request_deadline) {
+      liveness_.StartRequestClock(record, std::chrono::steady_clock::now());
+    }
     if (joined) Detach(key, "frontend closed");
     WriteBackend(key, schema::kNodeState,
                  schema::StateValue(schema::XenbusState::kClosed));

@@ -193,6 +193,28 @@ TEST_F(QuotaTest, PendingRequestsAreBoundedAndReaped) {
   EXPECT_EQ(peers->size(), 1u);
 }
 
+TEST_F(QuotaTest, AClosedRequestNobodyWithdrawsIsReapedToo) {
+  FakeXenSystem system(&policy_, [](backend::DaemonOptions& options) {
+    options.request_timeout = std::chrono::milliseconds(800);
+  });
+  auto region = system.NewClient(kHog).Attach("moo", kPageSize);
+  ASSERT_TRUE(region) << region.error().ToString();
+  const uint32_t handle = (*region)->handle();
+  // Well past the request timeout: a complete attachment stays.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  XenStore& xs = *system.OpenProcess(kHog).xenstore;
+  ASSERT_TRUE(xs.Read(kNoTransaction, schema::FrontendPath(kHog, handle)));
+  // The guest says Closing (keeping its mapping) and never withdraws.
+  ASSERT_TRUE(
+      xs.Write(kNoTransaction, schema::FrontendNode(kHog, handle, "state"), "5")
+          .ok());
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return !xs.Read(kNoTransaction, schema::FrontendPath(kHog, handle));
+      },
+      std::chrono::seconds(10)));
+}
+
 TEST_F(QuotaTest, Dom0ProgramsAreNotLimited) {
   FakeXenSystem system(&policy_);
   Client& dom0 = system.NewClient(kDom0);
