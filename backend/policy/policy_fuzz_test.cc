@@ -330,9 +330,6 @@ const std::vector<QuotaChoice> kQuotaValues = {
     {"", std::nullopt, std::nullopt},
     {"-1", std::nullopt, std::nullopt},
 };
-const ItemKind kQuotaKinds[] = {
-    ItemKind::kMaxRegions, ItemKind::kMaxAttachments,
-    ItemKind::kMaxRegionMemory, ItemKind::kMaxMapped, ItemKind::kMaxPending};
 
 GenItem GenerateItem(std::mt19937& rng) {
   if (Below(rng, 10) == 0) return {Pick(rng, kBadItems), std::nullopt};
@@ -341,7 +338,7 @@ GenItem GenerateItem(std::mt19937& rng) {
   bool valid = true;
   switch (Below(rng, 9)) {
     case 8: {
-      item.kind = kQuotaKinds[Below(rng, std::size(kQuotaKinds))];
+      item.kind = kQuotaItems[Below(rng, std::size(kQuotaItems))];
       const QuotaChoice& value = Pick(rng, kQuotaValues);
       const bool sized = item.kind == ItemKind::kMaxRegionMemory ||
                          item.kind == ItemKind::kMaxMapped;

@@ -155,19 +155,6 @@ std::string_view ItemKey(ItemKind kind) {
   return "?";
 }
 
-bool IsQuotaItem(ItemKind kind) {
-  switch (kind) {
-    case ItemKind::kMaxRegions:
-    case ItemKind::kMaxAttachments:
-    case ItemKind::kMaxRegionMemory:
-    case ItemKind::kMaxMapped:
-    case ItemKind::kMaxPending:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Result<uint64_t> ParseQuotaValue(ItemKind kind, std::string_view text) {
   const std::string_view key = ItemKey(kind);
   if (kind == ItemKind::kMaxRegionMemory || kind == ItemKind::kMaxMapped) {
@@ -330,9 +317,7 @@ Result<StanzaItem> ParseStanzaItem(std::string_view text) {
     item.octal = *octal;
     return item;
   }
-  for (ItemKind kind : {ItemKind::kMaxRegions, ItemKind::kMaxAttachments,
-                        ItemKind::kMaxRegionMemory, ItemKind::kMaxMapped,
-                        ItemKind::kMaxPending}) {
+  for (ItemKind kind : kQuotaItems) {
     if (key != ItemKey(kind)) continue;
     item.kind = kind;
     auto limit = ParseQuotaValue(kind, value);

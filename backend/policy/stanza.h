@@ -170,8 +170,10 @@ struct StanzaItem {
 
 // The key as written ("allow", "ro", "create", "max-mapped", ...).
 std::string_view ItemKey(ItemKind kind);
-// True for the max-* keys.
-bool IsQuotaItem(ItemKind kind);
+// The max-* keys, in the order the xenstore form writes them.
+inline constexpr ItemKind kQuotaItems[] = {
+    ItemKind::kMaxRegions, ItemKind::kMaxAttachments,
+    ItemKind::kMaxRegionMemory, ItemKind::kMaxMapped, ItemKind::kMaxPending};
 
 // kInvalidArgument with the reason (without location) on a bad item.
 Result<StanzaItem> ParseStanzaItem(std::string_view text);
@@ -190,7 +192,7 @@ Result<uint32_t> ParseMode(std::string_view text);
 // A umask: 1..4 octal digits, at most 0777 (x bits are accepted and ignored,
 // so the familiar 022 and 027 work).
 Result<uint32_t> ParseUmask(std::string_view text);
-// A quota value for `kind` (a max-* key): a decimal count
+// A quota value for `kind` (REQUIRES: one of kQuotaItems): a decimal count
 // 0..kMaxQuotaCount, or for max-region-memory and max-mapped a size in
 // ParseByteSize's syntax, 0..kMaxQuotaBytes.
 Result<uint64_t> ParseQuotaValue(ItemKind kind, std::string_view text);

@@ -113,8 +113,6 @@ TEST(StanzaItemTest, ParsesQuotaKeys) {
   EXPECT_EQ(ParseStanzaItem("max-mapped=0")->limit, 0u);
   EXPECT_EQ(ParseStanzaItem("max-mapped=64G")->limit, uint64_t{64} << 30);
   EXPECT_EQ(ParseStanzaItem("max-mapped=64G")->kind, ItemKind::kMaxMapped);
-  EXPECT_TRUE(IsQuotaItem(ItemKind::kMaxPending));
-  EXPECT_FALSE(IsQuotaItem(ItemKind::kCreate));
 }
 
 TEST(StanzaItemTest, RefusesBadQuotaValues) {
