@@ -10,7 +10,8 @@
 //     --grant-budget  hold at most ENTRIES grant entries (default: whatever
 //                     dom0's grant table has free, less a reserve)
 //     --policy        dom0's policy file (default /etc/xenshm/policy.cfg;
-//                     a missing default file means no dom0 policy)
+//                     a missing default file means no dom0 policy: only
+//                     guests with a stanza of their own may attach)
 #include <sys/signalfd.h>
 
 #include <cerrno>
@@ -40,7 +41,7 @@ namespace {
 
 int main(int argc, char** argv) {
   bool check_only = false;
-  std::string policy_file = "/etc/xenshm/policy.cfg";
+  std::string policy_file(xenshm::policy::kStandardPolicyFile);
   bool policy_file_given = false;
   xenshm::backend::DaemonOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
     if (!read) Fatal(read.error());
     dom0_policy = std::move(*read);
   }
+  // Refusals name the file to edit, even when it does not exist yet.
+  dom0_policy.file = policy_file;
   xenshm::policy::Evaluator policy(
       std::move(dom0_policy), [](std::string_view line) {
         std::fprintf(stderr, "xenshmd: %.*s\n", static_cast<int>(line.size()),

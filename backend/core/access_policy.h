@@ -2,8 +2,11 @@
 //
 // The daemon asks before every attach; a refusal becomes status
 // no-permission with the policy's reason, and the daemon logs the domain,
-// the region and the rule. The xl-stanza policy (allow/deny patterns, modes,
-// groups) implements this interface; AllowAllPolicy is the default.
+// the region and the rule. The reason goes to the guest as is, so a policy
+// says in it only what the guest may know (docs/security.md): nothing of
+// regions it may not use. The xl-stanza policy (backend/policy/evaluator.h:
+// allow/deny patterns, modes, groups; fail closed) implements this
+// interface; AllowAllPolicy is what a Daemon without one uses (tests).
 #ifndef XENSHM_BACKEND_CORE_ACCESS_POLICY_H_
 #define XENSHM_BACKEND_CORE_ACCESS_POLICY_H_
 
@@ -24,8 +27,23 @@ struct AttachQuestion {
   DomainId domain = 0;
   std::string region;
   schema::Access access = schema::Access::kReadWrite;
-  bool creates = false;  // the region does not exist yet
+  // The attach would create the region: it does not exist and the request
+  // is create-or-attach (an attach-only request never creates).
+  bool creates = false;
 };
+
+// Per-domain limits on what a domain can make dom0 hold (docs/security.md).
+// (Kept out of clang-format, which would split the field comments.)
+// clang-format off
+struct DomainQuota {
+  uint32_t regions = 4;              // regions it created that still exist
+  uint32_t attachments = 8;          // attachments it holds at once
+  uint64_t region_bytes = 16 << 20;  // total size of the regions it created
+  uint64_t mapped_bytes = 8 << 20;   // memory granted to it (grant entries x 4 KiB)
+  uint32_t pending = 4;              // requests not yet answered Connected
+  friend bool operator==(const DomainQuota&, const DomainQuota&) = default;
+};
+// clang-format on
 
 // A region a domain's policy creates when the domain starts, owned by that
 // domain. The policy's own record of it: mode and gid are what the region
@@ -46,22 +64,15 @@ struct PreCreate {
 // schema::kRegistrySize and schema::kRegistryOwner itself.
 using RegionAttributes = std::vector<std::pair<std::string, std::string>>;
 
-// Per-domain limits on what a domain can make dom0 hold (docs/security.md).
-struct DomainQuota {
-  uint32_t regions = 4;              // regions it created that still exist
-  uint32_t attachments = 8;          // attachments it holds at once
-  uint64_t region_bytes = 16 << 20;  // total size of the regions it created
-  uint64_t mapped_bytes =
-      8 << 20;           // memory granted to it (grant entries x 4 KiB)
-  uint32_t pending = 4;  // requests not yet answered Connected
-  friend bool operator==(const DomainQuota&, const DomainQuota&) = default;
-};
-
 class AccessPolicy {
  public:
   virtual ~AccessPolicy() = default;
-  // Ok to allow; kNoPermission with the rule that refused otherwise.
+  // Ok to allow; kNoPermission with the rule that refused otherwise. The
+  // message is sent to the domain that asked.
   virtual Status Check(const AttachQuestion& question) const = 0;
+
+  // The limits `domain` is held to (its policy's, else the defaults).
+  virtual DomainQuota QuotaOf(DomainId) const { return DomainQuota{}; }
 
   // Hooks for policies with state; the defaults do nothing.
   // A xenstore subtree xenshmd watches; a change there calls Refresh for
@@ -84,8 +95,6 @@ class AccessPolicy {
   }
   // The daemon destroyed `name`.
   virtual void OnRegionDestroyed(std::string_view /*name*/) {}
-  // `domain`'s limits.
-  virtual DomainQuota QuotaOf(DomainId) const { return DomainQuota{}; }
 };
 
 class AllowAllPolicy : public AccessPolicy {

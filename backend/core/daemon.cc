@@ -320,9 +320,13 @@ Status Daemon::Attach(Attachment& record,
           watch.error().ToString());
     }
   }
+  // The policy is asked before the region's existence is told, so a domain
+  // it refuses by name gets the same answer for a missing region as for a
+  // live one. An attach-only request never creates.
+  const bool creates = regions_.Find(request.name) == nullptr &&
+                       request.mode != schema::AttachMode::kAttachOnly;
   XENSHM_RETURN_IF_ERROR(
-      policy_.Check({key.domain, request.name, request.access,
-                     regions_.Find(request.name) == nullptr}));
+      policy_.Check({key.domain, request.name, request.access, creates}));
   const Region* existing = regions_.Find(request.name);
   if (existing == nullptr && request.mode == schema::AttachMode::kAttachOnly) {
     return Status(Code::kDoesNotExist,

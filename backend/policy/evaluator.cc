@@ -63,52 +63,90 @@ const DomainPolicy* Evaluator::PolicyOf(DomainId domain) const {
     return &found->second;
   }
   if (domain == kDom0) return dom0_.dom0 ? &*dom0_.dom0 : nullptr;
-  if (dom0_.fallback) return &*dom0_.fallback;
-  return &EmptyPolicy();
+  return dom0_.fallback ? &*dom0_.fallback : nullptr;
 }
 
-Status Evaluator::Check(const backend::AttachQuestion& question) const {
+Evaluator::Decision Evaluator::Decide(
+    const backend::AttachQuestion& question) const {
   const DomainPolicy* policy = PolicyOf(question.domain);
-  if (policy == nullptr) return Status();
+  if (policy == nullptr) {
+    const std::string file =
+        dom0_.file.empty() ? std::string(kStandardPolicyFile) : dom0_.file;
+    return {Status(Code::kNoPermission,
+                   Subject(question) +
+                       (question.domain == kDom0
+                            ? ": dom0's programs have no xenshm policy (give "
+                              "them one with `xenshm = [...]` in " +
+                                  file + ")"
+                            : ": it has no xenshm policy (start it with "
+                              "xenshm-xl-create and an xl `xenshm = [...]` "
+                              "stanza, or set a `default` for domains "
+                              "without one in " +
+                                  file + ")")),
+            {}};
+  }
 
   NameDecision name = DecideName(policy->name_rules, question.region);
   if (!name.allowed) {
-    return Status(Code::kNoPermission,
-                  Subject(question) + ": " + DescribeDecision(name));
+    return {Status(Code::kNoPermission,
+                   Subject(question) + ": " + DescribeDecision(name)),
+            {}};
   }
 
   const bool wants_write = question.access == schema::Access::kReadWrite;
-  if (wants_write) {
+  if (wants_write || question.creates) {
     for (const ReadOnlyRule& rule : policy->read_only) {
-      if (GlobMatches(rule.pattern, question.region)) {
-        return Status(Code::kNoPermission,
-                      Subject(question) + " read-write: " +
-                          WithSource("ro " + rule.pattern, rule.source) +
-                          " allows it read-only only");
-      }
+      if (!GlobMatches(rule.pattern, question.region)) continue;
+      const std::string said = WithSource("ro " + rule.pattern, rule.source) +
+                               " allows it read-only only";
+      return {Status(Code::kNoPermission,
+                     wants_write ? Subject(question) + " read-write: " + said
+                                 : Subject(question) + " by creating it: " +
+                                       said + ", and a create is read-write"),
+              {}};
     }
   }
 
-  if (question.creates) return Status();
+  if (question.creates) return {};
   const RegionMeta* meta = FindRegion(question.region);
-  if (meta == nullptr) return Status();
+  if (meta == nullptr) return {};
   PeerClass peer_class = PeerClass::kOther;
   if (meta->owner == question.domain) {
     peer_class = PeerClass::kOwner;
   } else if (InGroup(*policy, meta->gid)) {
     peer_class = PeerClass::kGroup;
   }
-  if (ModeAllows(meta->mode, peer_class, question.access)) return Status();
+  if (ModeAllows(meta->mode, peer_class, question.access)) return {};
+  const std::string subject =
+      Subject(question) + (wants_write ? " read-write" : " read-only");
   std::string owner = meta->owner
                           ? "owner domain " + std::to_string(*meta->owner)
                           : std::string("owner gone");
   std::string group = meta->gid.empty() ? "no group" : "group " + meta->gid;
-  return Status(
-      Code::kNoPermission,
-      Subject(question) + (wants_write ? " read-write" : " read-only") +
-          ": region mode " + FormatMode(meta->mode) + " (" + owner + ", " +
-          group + ") gives " + std::string(PeerClassName(peer_class)) +
-          " only " + ClassBits(meta->mode, peer_class));
+  return {
+      Status(Code::kNoPermission,
+             subject + ": the region's mode does not allow it (xenshmd's log "
+                       "has the details)"),
+      subject + ": region mode " + FormatMode(meta->mode) + " (" + owner +
+          ", " + group + ") gives " + std::string(PeerClassName(peer_class)) +
+          " only " + ClassBits(meta->mode, peer_class)};
+}
+
+Status Evaluator::Check(const backend::AttachQuestion& question) const {
+  Decision decision = Decide(question);
+  if (!decision.detail.empty()) Log(decision.detail);
+  return decision.told;
+}
+
+Status Evaluator::Explain(const backend::AttachQuestion& question) const {
+  Decision decision = Decide(question);
+  if (decision.detail.empty()) return decision.told;
+  return Status(decision.told.code(), decision.detail);
+}
+
+backend::DomainQuota Evaluator::QuotaOf(DomainId domain) const {
+  const DomainPolicy* policy = PolicyOf(domain);
+  return policy != nullptr ? policy->quota : backend::DomainQuota{};
 }
 
 std::vector<backend::PreCreate> Evaluator::RegionsToPreCreate(
@@ -167,7 +205,7 @@ void Evaluator::Refresh(XenStore& xenstore, DomainId domain) {
     return;
   }
   if (policy.error().code() == Code::kNotFound) {
-    // No stanza: the policy file's default governs it.
+    // No stanza: the policy file's default governs it (if there is one).
     if (HasDomainPolicy(domain)) RemoveDomain(domain);
     return;
   }

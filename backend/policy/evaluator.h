@@ -4,16 +4,26 @@
 //
 // How a question is answered (domain D attaching region R with access A):
 //  1. D's policy is its own stanza (Refresh / SetDomainPolicy), else the
-//     policy file's `default`, else an empty policy (every name, mode
-//     0666). dom0 without a `xenshm` stanza in the policy file is
-//     unrestricted.
+//     policy file's `default` for a guest, its `xenshm` stanza for dom0.
+//     Without one D may attach nothing (fail closed): the refusal says D has
+//     no xenshm policy and how to give it one.
 //  2. D's name rules must allow R (access_rules.h).
-//  3. For A = rw, none of D's `ro` globs may match R.
+//  3. For A = rw, and for a create (which is read-write whatever A says),
+//     none of D's `ro` globs may match R.
 //  4. If R exists, its mode must grant A to D's class: owner if D created
 //     it, group if D is in R's group, other otherwise (access_rules.h).
 //     Creating R makes D its owner, so step 4 does not apply to a create.
 // A refusal is kNoPermission naming D, R and the rule, e.g.
 //   "domain 3 may not attach 'moo': deny secret* (guest.cfg line 7)".
+//
+// What D is told depends only on D's own policy and the question, never on
+// other domains' regions, except for a name D's rules allow: a create
+// refused by an ro rule tells D that R does not exist yet, and a refusal by
+// mode bits (step 4) that it does, with neither its mode nor its owner or
+// group. Steps 1 and 2 come before anything about R is looked at, so a
+// domain refused by them (or by step 3 for rw) gets the same answer whether
+// or not R exists (docs/security.md). Check returns that answer and logs
+// the full one (Explain) through the log callback, for dom0's eyes.
 //
 // Domain policies come from xenstore: Refresh reads a domain's node when the
 // domain appears or the node changes and fails closed on a bad node (the
@@ -59,12 +69,22 @@ DomainPolicy DenyEverything(std::string why);
 class Evaluator : public backend::AccessPolicy {
  public:
   // `log` receives one line per policy event (an unreadable node, a node
-  // that cannot be removed); may be empty.
+  // that cannot be removed, the full reason of a refusal whose answer
+  // leaves details out); may be empty.
   explicit Evaluator(Dom0Policy dom0 = {},
                      std::function<void(std::string_view)> log = {});
 
-  // backend::AccessPolicy.
+  // backend::AccessPolicy. The answer the asking domain may see; when
+  // Explain says more, Explain's message is logged.
   Status Check(const backend::AttachQuestion& question) const override;
+  // The same decision with everything dom0 knows: a refusal by mode bits
+  // names the region's mode, owner and group, e.g. "domain 2 may not
+  // attach 'frames' read-write: region mode 0640 (owner domain 1, group
+  // video) gives group only r-". For dom0's log and tests, never a guest.
+  Status Explain(const backend::AttachQuestion& question) const;
+  // The `quota` of the domain's policy (step 1 above), DomainQuota's
+  // defaults for a domain without one (it may attach nothing anyway).
+  backend::DomainQuota QuotaOf(DomainId domain) const override;
   // PolicyRoot() (policy_codec.h).
   std::string WatchedRoot() const override;
   // Reads `domain`'s policy node: its policy when readable, the default when
@@ -100,7 +120,12 @@ class Evaluator : public backend::AccessPolicy {
   const RegionMeta* FindRegion(std::string_view name) const;
 
  private:
-  // The policy governing `domain`; null means unrestricted.
+  struct Decision {
+    Status told;         // Check's answer
+    std::string detail;  // Explain's message when it says more; else ""
+  };
+  Decision Decide(const backend::AttachQuestion& question) const;
+  // The policy governing `domain`; null means none (it may attach nothing).
   const DomainPolicy* PolicyOf(DomainId domain) const;
   void Log(const std::string& line) const;
 

@@ -42,6 +42,7 @@ AttachQuestion Ask(DomainId domain, std::string region,
   return {domain, std::move(region), access, creates};
 }
 
+// What the asking domain is told.
 std::string Refusal(const Evaluator& policy, const AttachQuestion& q) {
   Status status = policy.Check(q);
   if (status.ok()) return "ok";
@@ -49,11 +50,37 @@ std::string Refusal(const Evaluator& policy, const AttachQuestion& q) {
   return status.message();
 }
 
-TEST(EvaluatorTest, WithoutAnyPolicyEverythingIsAllowed) {
+// What dom0's log says.
+std::string Explained(const Evaluator& policy, const AttachQuestion& q) {
+  Status status = policy.Explain(q);
+  EXPECT_EQ(status.ok(), policy.Check(q).ok());
+  if (status.ok()) return "ok";
+  EXPECT_EQ(status.code(), Code::kNoPermission);
+  return status.message();
+}
+
+TEST(EvaluatorTest, WithoutAnyPolicyNothingIsAllowed) {
   Evaluator policy;
-  EXPECT_EQ(Refusal(policy, Ask(3, "moo")), "ok");
-  EXPECT_EQ(Refusal(policy, Ask(0, "moo")), "ok");
+  EXPECT_EQ(Refusal(policy, Ask(3, "moo", Access::kReadWrite, true)),
+            "domain 3 may not attach 'moo': it has no xenshm policy (start it "
+            "with xenshm-xl-create and an xl `xenshm = [...]` stanza, or set "
+            "a `default` for domains without one in /etc/xenshm/policy.cfg)");
+  EXPECT_EQ(Refusal(policy, Ask(0, "moo", Access::kReadOnly)),
+            "domain 0 may not attach 'moo': dom0's programs have no xenshm "
+            "policy (give them one with `xenshm = [...]` in "
+            "/etc/xenshm/policy.cfg)");
   EXPECT_TRUE(policy.RegionsToPreCreate(3).empty());
+
+  // The message names the policy file xenshmd was told to read.
+  Dom0Policy dom0;
+  dom0.file = "/lab/policy.cfg";
+  policy.SetDom0Policy(dom0);
+  EXPECT_NE(Refusal(policy, Ask(3, "moo")).find("in /lab/policy.cfg)"),
+            std::string::npos);
+
+  // An empty stanza of its own is a policy: every name, mode bits apply.
+  policy.SetDomainPolicy(3, Stanza({}));
+  EXPECT_EQ(Refusal(policy, Ask(3, "moo")), "ok");
 }
 
 TEST(EvaluatorTest, DenyNamesDomainRegionAndRule) {
@@ -70,6 +97,7 @@ TEST(EvaluatorTest, DenyNamesDomainRegionAndRule) {
             "line 2)");
   EXPECT_EQ(Refusal(policy, Ask(3, "public")), "ok");
   // Other domains are not affected.
+  policy.SetDomainPolicy(4, Stanza({"allow=*"}));
   EXPECT_EQ(Refusal(policy, Ask(4, "secret-key")), "ok");
 }
 
@@ -96,6 +124,23 @@ TEST(EvaluatorTest, ReadOnlyRuleRefusesReadWrite) {
   EXPECT_EQ(Refusal(policy, Ask(3, "cam12", Access::kReadWrite)), "ok");
 }
 
+TEST(EvaluatorTest, ReadOnlyRuleRefusesCreatingEvenReadOnly) {
+  // A domain limited to reading frames must not become its creator (and
+  // owner): a create is read-write whatever access it asks for.
+  Evaluator policy;
+  policy.SetDomainPolicy(2, Stanza({"allow=frames", "ro=frames"}));
+  EXPECT_EQ(Refusal(policy, Ask(2, "frames", Access::kReadOnly, true)),
+            "domain 2 may not attach 'frames' by creating it: ro frames "
+            "(guest.cfg line 3) allows it read-only only, and a create is "
+            "read-write");
+  // Joining it read-only is what the rule allows, also to an attach-only
+  // request for a missing region (xenshmd then says does-not-exist).
+  EXPECT_EQ(Refusal(policy, Ask(2, "frames", Access::kReadOnly, false)), "ok");
+  policy.SetDomainPolicy(1, Stanza({"allow=frames"}));
+  Created(policy, "frames", 1);
+  EXPECT_EQ(Refusal(policy, Ask(2, "frames", Access::kReadOnly)), "ok");
+}
+
 TEST(EvaluatorTest, ModeBitsByClass) {
   Evaluator policy;
   policy.SetDomainPolicy(1, Stanza({"groups=video", "mode=0640"}));
@@ -109,13 +154,113 @@ TEST(EvaluatorTest, ModeBitsByClass) {
   EXPECT_EQ(Refusal(policy, Ask(1, "frames", Access::kReadWrite)), "ok");
   // Group video: r only.
   EXPECT_EQ(Refusal(policy, Ask(2, "frames", Access::kReadOnly)), "ok");
-  EXPECT_EQ(Refusal(policy, Ask(2, "frames", Access::kReadWrite)),
+  EXPECT_EQ(Explained(policy, Ask(2, "frames", Access::kReadWrite)),
             "domain 2 may not attach 'frames' read-write: region mode 0640 "
             "(owner domain 1, group video) gives group only r-");
   // Other: nothing.
-  EXPECT_EQ(Refusal(policy, Ask(3, "frames", Access::kReadOnly)),
+  EXPECT_EQ(Explained(policy, Ask(3, "frames", Access::kReadOnly)),
             "domain 3 may not attach 'frames' read-only: region mode 0640 "
             "(owner domain 1, group video) gives other only --");
+}
+
+TEST(EvaluatorTest, ModeRefusalsTellTheDomainNoModeOwnerOrGroup) {
+  std::vector<std::string> log;
+  Evaluator policy(Dom0Policy{},
+                   [&](std::string_view line) { log.emplace_back(line); });
+  policy.SetDomainPolicy(1, Stanza({"groups=video", "mode=0640"}));
+  policy.SetDomainPolicy(3, Stanza({"groups=audio"}));
+  Created(policy, "frames", 1);
+  EXPECT_EQ(Refusal(policy, Ask(3, "frames", Access::kReadOnly)),
+            "domain 3 may not attach 'frames' read-only: the region's mode "
+            "does not allow it (xenshmd's log has the details)");
+  // dom0's log has them.
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0],
+            "domain 3 may not attach 'frames' read-only: region mode 0640 "
+            "(owner domain 1, group video) gives other only --");
+  // Refusals that tell everything log nothing more.
+  policy.SetDomainPolicy(3, Stanza({"deny=frames"}));
+  EXPECT_NE(Refusal(policy, Ask(3, "frames", Access::kReadOnly)), "ok");
+  EXPECT_EQ(log.size(), 1u);
+}
+
+// An outsider (refused by its policy before the region is looked at) gets
+// the same answer, code and message, whether or not the region exists, so
+// it cannot probe for names. Asked as xenshmd asks: a create when the region
+// is missing (or not, for attach-only), a join when it exists.
+TEST(EvaluatorTest, OutsidersGetTheSameAnswerWhetherOrNotTheRegionExists) {
+  Dom0Policy dom0;
+  dom0.dom0 = Stanza({"allow=other*"}, "policy.cfg", 1);
+  Evaluator policy(dom0);
+  policy.SetDomainPolicy(1, Stanza({"groups=video", "mode=0600"}));
+  policy.SetDomainPolicy(3, Stanza({"deny=secret*"}));
+  policy.SetDomainPolicy(4, Stanza({"allow=secret*", "ro=secret*"}));
+  policy.SetDomainPolicy(6, DenyEverything("policy node unreadable"));
+  // 5 has no policy at all.
+  struct Asked {
+    DomainId domain;
+    Access access;
+  };
+  const std::vector<Asked> outsiders = {
+      {3, Access::kReadOnly}, {3, Access::kReadWrite}, {4, Access::kReadWrite},
+      {5, Access::kReadOnly}, {5, Access::kReadWrite}, {6, Access::kReadOnly},
+      {0, Access::kReadOnly}, {0, Access::kReadWrite}};
+  std::vector<Status> missing;
+  for (const Asked& asked : outsiders) {
+    Status create = policy.Check(Ask(asked.domain, "secret", asked.access,
+                                     /*creates=*/true));
+    Status attach_only = policy.Check(Ask(asked.domain, "secret", asked.access,
+                                          /*creates=*/false));
+    EXPECT_EQ(create.code(), Code::kNoPermission) << asked.domain;
+    EXPECT_EQ(create.code(), attach_only.code());
+    EXPECT_EQ(create.message(), attach_only.message());
+    missing.push_back(create);
+  }
+  Created(policy, "secret", 1);
+  for (size_t i = 0; i < outsiders.size(); ++i) {
+    Status existing =
+        policy.Check(Ask(outsiders[i].domain, "secret", outsiders[i].access));
+    EXPECT_EQ(existing.code(), missing[i].code());
+    EXPECT_EQ(existing.message(), missing[i].message());
+    EXPECT_EQ(existing.message().find("0600"), std::string::npos);
+    EXPECT_EQ(existing.message().find("owner"), std::string::npos);
+  }
+}
+
+TEST(EvaluatorTest, QuotaOfStanzaDefaultAndNone) {
+  Dom0Policy dom0;
+  dom0.fallback =
+      Stanza({"allow=pub*", "max-regions=1", "max-mapped=1M"}, "policy.cfg", 1);
+  dom0.dom0 = Stanza({"max-region-memory=1G"}, "policy.cfg", 5);
+  Evaluator policy(dom0);
+  policy.SetDomainPolicy(3, Stanza({"max-region-memory=160M", "max-mapped=160M",
+                                    "max-pending=2", "max-attachments=0"}));
+  backend::DomainQuota own;
+  own.region_bytes = 160u << 20;
+  own.mapped_bytes = 160u << 20;
+  own.pending = 2;
+  own.attachments = 0;
+  EXPECT_EQ(policy.QuotaOf(3), own);
+  // A stanza replaces the default as a whole: what it does not say is
+  // DomainQuota's default, not the policy file's `default`.
+  policy.SetDomainPolicy(4, Stanza({"allow=x"}));
+  EXPECT_EQ(policy.QuotaOf(4), backend::DomainQuota{});
+  // Without a stanza: the policy file's default.
+  backend::DomainQuota fallback;
+  fallback.regions = 1;
+  fallback.mapped_bytes = 1u << 20;
+  EXPECT_EQ(policy.QuotaOf(5), fallback);
+  // dom0: its `xenshm` stanza.
+  backend::DomainQuota dom0_quota;
+  dom0_quota.region_bytes = uint64_t{1} << 30;
+  EXPECT_EQ(policy.QuotaOf(kDom0), dom0_quota);
+  // No policy at all: the defaults (it may attach nothing anyway).
+  policy.SetDom0Policy({});
+  EXPECT_EQ(policy.QuotaOf(5), backend::DomainQuota{});
+  EXPECT_EQ(policy.QuotaOf(kDom0), backend::DomainQuota{});
+  // The defaults are the documented ones.
+  EXPECT_EQ(backend::DomainQuota{},
+            (backend::DomainQuota{4, 8, 16u << 20, 8u << 20, 4}));
 }
 
 TEST(EvaluatorTest, OwnerBitsApplyToTheOwnerEvenIfGroupHasMore) {
@@ -155,6 +300,7 @@ TEST(EvaluatorTest, DestroyedRegionsAreForgotten) {
   Evaluator policy;
   policy.SetDomainPolicy(1, Stanza({"mode=0600"}));
   Created(policy, "r", 1);
+  policy.SetDomainPolicy(2, Stanza({}));
   EXPECT_NE(Refusal(policy, Ask(2, "r", Access::kReadOnly)), "ok");
   policy.OnRegionDestroyed("r");
   EXPECT_EQ(policy.FindRegion("r"), nullptr);
@@ -170,7 +316,8 @@ TEST(EvaluatorTest, DeadOwnerDoesNotPassOwnershipToItsId) {
   EXPECT_FALSE(policy.HasDomainPolicy(1));
   EXPECT_EQ(policy.FindRegion("r")->owner, std::nullopt);
   // A new domain 1 is "other" now.
-  EXPECT_EQ(Refusal(policy, Ask(1, "r", Access::kReadOnly)),
+  policy.SetDomainPolicy(1, Stanza({"mode=0600"}));
+  EXPECT_EQ(Explained(policy, Ask(1, "r", Access::kReadOnly)),
             "domain 1 may not attach 'r' read-only: region mode 0600 (owner "
             "gone, no group) gives other only --");
 }
@@ -187,15 +334,18 @@ TEST(EvaluatorTest, DefaultAppliesToDomainsWithoutStanza) {
   EXPECT_EQ(Refusal(policy, Ask(5, "private")), "ok");
   policy.RemoveDomain(5);
   EXPECT_NE(Refusal(policy, Ask(5, "private")), "ok");
-  // dom0 is not restricted by the default.
-  EXPECT_EQ(Refusal(policy, Ask(0, "private")), "ok");
+  // The default is for guests; dom0's programs have their own stanza.
+  EXPECT_NE(Refusal(policy, Ask(0, "public-1"))
+                .find("dom0's programs have "
+                      "no xenshm policy"),
+            std::string::npos);
 }
 
-TEST(EvaluatorTest, Dom0IsRestrictedOnlyByItsOwnStanza) {
+TEST(EvaluatorTest, Dom0IsGovernedByItsOwnStanzaOnly) {
   Evaluator policy;
   policy.SetDomainPolicy(1, Stanza({"mode=0600"}));
   Created(policy, "r", 1);
-  EXPECT_EQ(Refusal(policy, Ask(0, "r")), "ok");  // like root
+  EXPECT_NE(Refusal(policy, Ask(0, "r")), "ok");  // no stanza: nothing
 
   Dom0Policy dom0;
   dom0.dom0 = Stanza({"deny=r"}, "policy.cfg", 1);
@@ -204,6 +354,13 @@ TEST(EvaluatorTest, Dom0IsRestrictedOnlyByItsOwnStanza) {
             "domain 0 may not attach 'r': deny r (policy.cfg line 1)");
   // The region record survived the reload.
   EXPECT_NE(policy.FindRegion("r"), nullptr);
+  // Mode bits apply to dom0 as to every domain.
+  dom0.dom0 = Stanza({"allow=*"}, "policy.cfg", 1);
+  policy.SetDom0Policy(dom0);
+  EXPECT_EQ(Explained(policy, Ask(0, "r", Access::kReadOnly)),
+            "domain 0 may not attach 'r' read-only: region mode 0600 (owner "
+            "domain 1, no group) gives other only --");
+  EXPECT_EQ(Refusal(policy, Ask(0, "s")), "ok");
 }
 
 TEST(EvaluatorTest, DenyEverythingFailsClosed) {
@@ -267,6 +424,12 @@ TEST_F(EvaluatorStoreTest, AMissingNodeMeansTheDefaultABadOneNothing) {
   policy_.SetDomainPolicy(3, Stanza({"deny=*"}));
   policy_.Refresh(xenstore(), 3);  // no node
   EXPECT_FALSE(policy_.HasDomainPolicy(3));
+  // No default either: nothing.
+  EXPECT_NE(Refusal(policy_, Ask(3, "moo")).find("no xenshm policy"),
+            std::string::npos);
+  Dom0Policy dom0;
+  dom0.fallback = Stanza({"allow=moo"}, "policy.cfg", 1);
+  policy_.SetDom0Policy(dom0);
   EXPECT_EQ(Refusal(policy_, Ask(3, "moo")), "ok");
 
   ASSERT_TRUE(

@@ -25,6 +25,12 @@ void AddLine(std::string& out, const StanzaItem& item,
   out += "\n";
 }
 
+struct QuotaLine {
+  ItemKind kind;
+  uint64_t value;
+  uint64_t standard;  // DomainQuota's default
+};
+
 const std::vector<XsPermission>& Dom0Only() {
   static const std::vector<XsPermission> perms = {{kDom0, XsAccess::kNone}};
   return perms;
@@ -59,6 +65,23 @@ Result<std::string> SerializePolicy(const DomainPolicy& policy) {
     StanzaItem item;
     item.kind = ItemKind::kUmask;
     item.octal = policy.umask;
+    AddLine(out, item, "");
+  }
+  // Quota items only where they differ from the defaults, as mode and umask.
+  const backend::DomainQuota& quota = policy.quota;
+  const backend::DomainQuota standard;
+  const QuotaLine quota_lines[] = {
+      {ItemKind::kMaxRegions, quota.regions, standard.regions},
+      {ItemKind::kMaxAttachments, quota.attachments, standard.attachments},
+      {ItemKind::kMaxRegionMemory, quota.region_bytes, standard.region_bytes},
+      {ItemKind::kMaxMapped, quota.mapped_bytes, standard.mapped_bytes},
+      {ItemKind::kMaxPending, quota.pending, standard.pending},
+  };
+  for (const QuotaLine& line : quota_lines) {
+    if (line.value == line.standard) continue;
+    StanzaItem item;
+    item.kind = line.kind;
+    item.limit = line.value;
     AddLine(out, item, "");
   }
   for (const NameRule& rule : policy.name_rules) {

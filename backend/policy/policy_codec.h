@@ -4,6 +4,7 @@
 //
 //   xenshm-policy 1
 //   groups=video,audio
+//   max-region-memory=167772160
 //   allow=moo*<TAB>guest.cfg line 7
 //   create=moo,size=134217728,mode=0660,gid=video<TAB>guest.cfg line 9
 //
@@ -17,7 +18,7 @@
 // create writes it while the new domain is still paused; xenshmd reads it
 // when it learns of the domain (and when the node changes) and removes it
 // when the domain dies. A domain without a node gets the dom0 policy file's
-// `default`.
+// `default`, or no access at all without one (evaluator.h).
 #ifndef XENSHM_BACKEND_POLICY_POLICY_CODEC_H_
 #define XENSHM_BACKEND_POLICY_POLICY_CODEC_H_
 

@@ -61,6 +61,30 @@ TEST(PolicyCodecTest, DefaultsAreLeftOut) {
   EXPECT_EQ(ParseSerializedPolicy("xenshm-policy 1").value(), DomainPolicy());
 }
 
+TEST(PolicyCodecTest, QuotaRoundTripsAndOnlyWhatDiffersIsWritten) {
+  const DomainPolicy policy = Built({{1, "allow=moo"},
+                                     {2, "max-region-memory=160M"},
+                                     {3, "max-mapped=161M"},
+                                     {4, "max-regions=4"},
+                                     {5, "max-attachments=0"},
+                                     {6, "max-pending=9"}});
+  auto text = SerializePolicy(policy);
+  ASSERT_TRUE(text) << text.error().ToString();
+  // max-regions=4 is the default and is left out.
+  EXPECT_EQ(*text,
+            "xenshm-policy 1\n"
+            "max-attachments=0\n"
+            "max-region-memory=167772160\n"
+            "max-mapped=168820736\n"
+            "max-pending=9\n"
+            "allow=moo\tguest.cfg line 1\n");
+  auto back = ParseSerializedPolicy(*text);
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_EQ(*back, policy);
+  EXPECT_EQ(back->quota,
+            (backend::DomainQuota{4, 0, 160u << 20, 161u << 20, 9}));
+}
+
 TEST(PolicyCodecTest, RuleWithoutSourceStaysWithout) {
   DomainPolicy policy;
   policy.name_rules.push_back({NameVerdict::kAllow, "a*", ""});
@@ -108,6 +132,8 @@ TEST(PolicyCodecTest, RefusesHostileText) {
            {header + "allow=a b\n", "policy:2: 'allow=a b'"},
            {header + "allow=a\n\n", "policy:3: '':"},
            {header + "umask=1\numask=2\n", "given twice"},
+           {header + "max-pending=1\nmax-pending=1\n", "given twice"},
+           {header + "max-mapped=65G\n", "max-mapped"},
            {header + "create=x,size=1\ndeny=x\n", "own rule"},
            {header + "gid=video\n", "not one of"},
            {header + std::string(4000, 'a') + "\n", "more than 3072"},
@@ -144,7 +170,9 @@ class PolicyStoreTest : public ::testing::Test {
 DomainPolicy StoreSample() {
   return Built({{1, "allow=moo*"},
                 {1, "groups=video"},
-                {2, "create=moo,size=1M,mode=0640"}});
+                {2, "create=moo,size=1M,mode=0640"},
+                {3, "max-region-memory=160M"},
+                {3, "max-mapped=160M"}});
 }
 
 TEST_F(PolicyStoreTest, WritesAndReadsBack) {

@@ -11,6 +11,12 @@
 //    decodes (policy_codec.h) to an equal policy, and an Evaluator built from
 //    the decoded policy answers every question of the story exactly as the
 //    original does (same code, same message).
+//  - Outsiders learn nothing: a question refused before the region is
+//    looked at (no policy, a name rule, an ro rule against rw) gets the
+//    same answer from an Evaluator that has never seen any region, asked as
+//    a create and as an attach-only; no answer a domain is told names a
+//    region's mode or owner.
+//  - Quotas: QuotaOf of every domain is what the model's stanza says.
 //  - Rejections: every refused input yields kInvalidArgument with a located
 //    reason; a stanza with one bad item is refused as a whole, never built
 //    without it.
@@ -66,7 +72,8 @@ void PrintTo(const StanzaItem& item, std::ostream* os) {
   for (const std::string& group : item.groups) *os << " " << group;
   *os << ", group '" << item.group << "', octal 0" << std::oct << item.octal
       << std::dec << (item.has_mode ? " (has mode)" : "") << ", name '"
-      << item.name << "', size " << item.size << "}";
+      << item.name << "', size " << item.size << ", limit " << item.limit
+      << "}";
 }
 
 void PrintTo(const DomainPolicy& policy, std::ostream* os) {
@@ -87,7 +94,11 @@ void PrintTo(const DomainPolicy& policy, std::ostream* os) {
         << std::oct << spec.mode << std::dec << " gid '" << spec.gid << "' ("
         << spec.source << ")";
   }
-  *os << "}";
+  const backend::DomainQuota& quota = policy.quota;
+  *os << "; quota " << quota.regions << " regions, " << quota.attachments
+      << " attachments, " << quota.region_bytes << " region bytes, "
+      << quota.mapped_bytes << " mapped bytes, " << quota.pending
+      << " pending}";
 }
 
 namespace {
@@ -154,25 +165,35 @@ class ModelWorld {
   ModelWorld(std::map<DomainId, DomainPolicy> own, Dom0Policy dom0)
       : own_(std::move(own)), dom0_(std::move(dom0)) {}
 
-  // null: unrestricted.
+  // A domain's own stanza, else `default` (guests) or `xenshm` (dom0);
+  // null: none, so it may attach nothing (fail closed).
   const DomainPolicy* PolicyOf(DomainId domain) const {
     if (auto found = own_.find(domain); found != own_.end()) {
       return &found->second;
     }
     if (domain == kDom0) return dom0_.dom0 ? &*dom0_.dom0 : nullptr;
-    return dom0_.fallback ? &*dom0_.fallback : &empty_;
+    return dom0_.fallback ? &*dom0_.fallback : nullptr;
+  }
+
+  backend::DomainQuota QuotaOf(DomainId domain) const {
+    const DomainPolicy* policy = PolicyOf(domain);
+    return policy ? policy->quota : backend::DomainQuota{};
+  }
+
+  // Refused by the domain's policy alone, before the region is looked at:
+  // no policy, a name rule, an ro rule against rw.
+  bool RefusedRegardlessOfRegion(const AttachQuestion& q) const {
+    const DomainPolicy* policy = PolicyOf(q.domain);
+    if (policy == nullptr) return true;
+    if (!ModelNameAllowed(policy->name_rules, q.region)) return true;
+    return q.access == Access::kReadWrite && MatchesReadOnly(*policy, q);
   }
 
   bool Allows(const AttachQuestion& q) const {
+    if (RefusedRegardlessOfRegion(q)) return false;
     const DomainPolicy* policy = PolicyOf(q.domain);
-    if (policy == nullptr) return true;
-    if (!ModelNameAllowed(policy->name_rules, q.region)) return false;
-    if (q.access == Access::kReadWrite) {
-      for (const ReadOnlyRule& rule : policy->read_only) {
-        if (ModelGlob(rule.pattern, q.region)) return false;
-      }
-    }
-    if (q.creates) return true;
+    // A create is read-write, whatever access it asks for.
+    if (q.creates) return !MatchesReadOnly(*policy, q);
     auto region = regions_.find(q.region);
     if (region == regions_.end()) return true;
     int shift = 0;  // other
@@ -232,6 +253,14 @@ class ModelWorld {
   }
 
  private:
+  static bool MatchesReadOnly(const DomainPolicy& policy,
+                              const AttachQuestion& q) {
+    for (const ReadOnlyRule& rule : policy.read_only) {
+      if (ModelGlob(rule.pattern, q.region)) return true;
+    }
+    return false;
+  }
+
   std::map<DomainId, DomainPolicy> own_;
   Dom0Policy dom0_;
   DomainPolicy empty_;
@@ -281,12 +310,45 @@ struct SizeChoice {
   std::optional<uint64_t> bytes;  // nullopt: refused
 };
 
+// Quota values: what each means as a count (0..4096, plain decimal) and as
+// a size (0..64G, ParseByteSize); nullopt: refused.
+struct QuotaChoice {
+  std::string text;
+  std::optional<uint64_t> count;
+  std::optional<uint64_t> bytes;
+};
+const std::vector<QuotaChoice> kQuotaValues = {
+    {"0", 0, 0},
+    {"4", 4, 4},
+    {"4096", 4096, 4096},
+    {"4097", std::nullopt, 4097},
+    {"160M", std::nullopt, 160u << 20},
+    {"0x1000", std::nullopt, 4096},
+    {"64G", std::nullopt, uint64_t{64} << 30},
+    {"65G", std::nullopt, std::nullopt},
+    {"08", std::nullopt, std::nullopt},
+    {"", std::nullopt, std::nullopt},
+    {"-1", std::nullopt, std::nullopt},
+};
+
 GenItem GenerateItem(std::mt19937& rng) {
   if (Below(rng, 10) == 0) return {Pick(rng, kBadItems), std::nullopt};
   StanzaItem item;
   std::string text;
   bool valid = true;
-  switch (Below(rng, 8)) {
+  switch (Below(rng, 9)) {
+    case 8: {
+      item.kind = kQuotaItems[Below(rng, std::size(kQuotaItems))];
+      const QuotaChoice& value = Pick(rng, kQuotaValues);
+      const bool sized = item.kind == ItemKind::kMaxRegionMemory ||
+                         item.kind == ItemKind::kMaxMapped;
+      const std::optional<uint64_t> limit = sized ? value.bytes : value.count;
+      valid = limit.has_value();
+      item.limit = limit.value_or(0);
+      text = std::string(ItemKey(item.kind)) + (Below(rng, 2) ? "=" : " = ") +
+             value.text;
+      break;
+    }
     case 0:
     case 1:
     case 2: {
@@ -406,6 +468,14 @@ ModelStanza ModelBuild(const std::vector<GenItem>& items,
     }
     if (item.kind == ItemKind::kMode) policy.mode = item.octal;
     if (item.kind == ItemKind::kUmask) policy.umask = item.octal;
+    backend::DomainQuota& quota = policy.quota;
+    const auto count = static_cast<uint32_t>(item.limit);
+    if (item.kind == ItemKind::kMaxRegions) quota.regions = count;
+    if (item.kind == ItemKind::kMaxAttachments) quota.attachments = count;
+    if (item.kind == ItemKind::kMaxRegionMemory)
+      quota.region_bytes = item.limit;
+    if (item.kind == ItemKind::kMaxMapped) quota.mapped_bytes = item.limit;
+    if (item.kind == ItemKind::kMaxPending) quota.pending = count;
   }
   if (gid_index) {
     if (!Contains(policy.groups, policy.gid)) return fail(*gid_index);
@@ -461,18 +531,30 @@ std::optional<DomainPolicy> ThroughXenStore(const DomainPolicy& policy,
 // attach questions (a granted create records the region), destroys and a
 // domain's death. Three parties play it: an Evaluator over the policies, one
 // over the policies after a trip through xenstore, and the model. The two
-// evaluators must agree exactly, and with the model on every verdict and
-// every published attribute.
+// evaluators must agree exactly, and with the model on every verdict, every
+// published attribute and every quota. A fourth, an Evaluator that never
+// hears of a region, must give an outsider the same answer as `actual`.
 void PlayStory(std::mt19937& rng, const std::map<DomainId, DomainPolicy>& own,
                const Dom0Policy& dom0, const std::string& context) {
   Evaluator actual(dom0);
   Evaluator decoded(dom0);
+  Evaluator no_regions(dom0);
   for (const auto& [domain, policy] : own) {
     actual.SetDomainPolicy(domain, policy);
+    no_regions.SetDomainPolicy(domain, policy);
     decoded.SetDomainPolicy(domain,
                             ThroughXenStore(policy, context).value_or(policy));
   }
   ModelWorld model(own, dom0);
+  auto expect_quotas = [&] {
+    for (DomainId domain : {kDom0, DomainId{3}, DomainId{4}, DomainId{5}}) {
+      EXPECT_EQ(actual.QuotaOf(domain), model.QuotaOf(domain))
+          << "domain " << domain << "\n"
+          << context;
+      EXPECT_EQ(decoded.QuotaOf(domain), model.QuotaOf(domain)) << context;
+    }
+  };
+  expect_quotas();
   auto create = [&](const std::string& name, DomainId creator) {
     const backend::RegionAttributes expected = model.Create(name, creator);
     EXPECT_EQ(actual.OnRegionCreated(name, creator), expected)
@@ -505,13 +587,17 @@ void PlayStory(std::mt19937& rng, const std::map<DomainId, DomainPolicy>& own,
       model.Die(4);
       actual.RemoveDomain(4);
       decoded.RemoveDomain(4);
+      no_regions.RemoveDomain(4);
+      expect_quotas();
       continue;
     }
     AttachQuestion q;
     q.domain = Pick(rng, kAskers);
     q.region = Pick(rng, kAskedNames);
     q.access = Below(rng, 2) ? Access::kReadOnly : Access::kReadWrite;
-    q.creates = !model.Exists(q.region);
+    // As xenshmd asks: a create for a missing region, unless the request
+    // is attach-only.
+    q.creates = !model.Exists(q.region) && Below(rng, 4) != 0;
     const Status got = actual.Check(q);
     const Status again = decoded.Check(q);
     EXPECT_EQ(got.code(), again.code()) << Describe(q) << "\n" << context;
@@ -525,6 +611,27 @@ void PlayStory(std::mt19937& rng, const std::map<DomainId, DomainPolicy>& own,
       const std::string subject = "domain " + std::to_string(q.domain) +
                                   " may not attach '" + q.region + "'";
       EXPECT_EQ(got.message().rfind(subject, 0), 0u) << got.message();
+      EXPECT_EQ(got.message().find("region mode"), std::string::npos)
+          << got.message();
+      EXPECT_EQ(got.message().find("owner"), std::string::npos)
+          << got.message();
+      const Status explained = actual.Explain(q);
+      EXPECT_EQ(explained.code(), got.code());
+      EXPECT_EQ(explained.message().rfind(subject, 0), 0u)
+          << explained.message();
+      if (model.RefusedRegardlessOfRegion(q)) {
+        for (bool creates : {true, false}) {
+          AttachQuestion fresh = q;
+          fresh.creates = creates;
+          const Status outsider = no_regions.Check(fresh);
+          EXPECT_EQ(outsider.code(), got.code()) << Describe(q);
+          EXPECT_EQ(outsider.message(), got.message())
+              << Describe(q) << (model.Exists(q.region) ? " (exists)" : "")
+              << "\n"
+              << context;
+        }
+        EXPECT_EQ(explained.message(), got.message());
+      }
     } else if (q.creates) {
       create(q.region, q.domain);
     }
@@ -558,11 +665,13 @@ const std::vector<std::string>& ConfigSeeds() {
       "name = \"guest\"\nmemory = 512\n"
       "xenshm = [ \"allow=moo*\", \"deny=secret*\", \"ro=cam?\",\n"
       "  \"groups=video,audio\", \"gid=audio\", \"mode=0640\",\n"
-      "  \"umask=022\", \"create=moo,size=128M,mode=0660,gid=video\" ]\n",
+      "  \"umask=022\", \"create=moo,size=128M,mode=0660,gid=video\",\n"
+      "  \"max-region-memory=160M\", \"max-pending=2\" ]\n",
       "xenshm = [\n  'deny=[!a-c]*',\n  \"create=x.y_z-1,size=4K\",\n]\n"
       "xenshm += [ \"allow=*\" ] # comment\n",
       "groups = [ \"video\", \"audio\" ]\n"
-      "default = [ \"deny=*\" ]\nxenshm = [ \"allow=*\", \"groups=video\" ]\n",
+      "default = [ \"deny=*\", \"max-regions=1\" ]\n"
+      "xenshm = [ \"allow=*\", \"groups=video\", \"max-mapped=1G\" ]\n",
       "disk = [ 'phy:/dev/vg/g,xvda,w' ]; xenshm = [ \"allow=a\\x41\" ]\n",
       "xenshm = []\n",
   };
@@ -571,26 +680,54 @@ const std::vector<std::string>& ConfigSeeds() {
 
 const std::vector<std::string>& Tokens() {
   static const std::vector<std::string> tokens = {
-      "allow=",  "deny=",
-      "ro=",     "groups=",
-      "gid=",    "mode=",
-      "umask=",  "create=",
-      ",size=",  ",mode=",
-      ",gid=",   "xenshm",
-      "default", "+=",
-      "=",       "[",
-      "]",       ",",
-      "\"",      "'",
-      "\n",      "#",
-      "\\",      "*",
-      "?",       "[!",
-      "0777",    "1G",
-      "2G",      "0",
-      "0x",      "K",
-      "video",   std::string(1, '\0'),
-      "\xff",    std::string(200, 'a'),
-      "\t",      ";",
-      "\\x00",   "\\\"",
+      "allow=",
+      "deny=",
+      "ro=",
+      "groups=",
+      "gid=",
+      "mode=",
+      "umask=",
+      "create=",
+      ",size=",
+      ",mode=",
+      ",gid=",
+      "xenshm",
+      "default",
+      "+=",
+      "=",
+      "[",
+      "]",
+      ",",
+      "\"",
+      "'",
+      "\n",
+      "#",
+      "\\",
+      "*",
+      "?",
+      "[!",
+      "0777",
+      "1G",
+      "2G",
+      "0",
+      "0x",
+      "K",
+      "video",
+      std::string(1, '\0'),
+      "\xff",
+      std::string(200, 'a'),
+      "\t",
+      ";",
+      "\\x00",
+      "\\\"",
+      "max-regions=",
+      "max-attachments=",
+      "max-region-memory=",
+      "max-mapped=",
+      "max-pending=",
+      "4096",
+      "64G",
+      "65G",
   };
   return tokens;
 }
@@ -676,7 +813,15 @@ TEST(PolicyFuzzTest, GeneratedStanzas) {
     ASSERT_TRUE(*policy) << text;
     EXPECT_EQ(**policy, *expected.policy) << text;
     ++accepted;
-    PlayStory(rng, {{3, **policy}, {4, neighbour}}, {}, text);
+    // Every other story has a policy file too: the neighbour's policy as
+    // the `default` (domain 5, and 4 once dead), this one for dom0.
+    Dom0Policy dom0;
+    if (i % 2 == 1) {
+      dom0.fallback = neighbour;
+      dom0.fallback->pre_created.clear();
+      dom0.dom0 = **policy;
+    }
+    PlayStory(rng, {{3, **policy}, {4, neighbour}}, dom0, text);
     neighbour = **policy;
   }
   RecordProperty("accepted", accepted);
@@ -697,7 +842,10 @@ TEST(PolicyFuzzTest, StanzaItems) {
       "mode=0640",
       "umask=027",
       "create=moo,size=64K,mode=0660,gid=video",
-      "create=x,size=0x1000"};
+      "create=x,size=0x1000",
+      "max-regions=4",
+      "max-region-memory=160M",
+      "max-mapped = 0x1000"};
   int accepted = 0;
   for (int i = 0; i < kIterations && !HasFailure(); ++i) {
     const std::string text = Mutate(Pick(rng, seeds), rng, seeds);

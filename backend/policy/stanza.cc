@@ -141,8 +141,26 @@ std::string_view ItemKey(ItemKind kind) {
       return "umask";
     case ItemKind::kCreate:
       return "create";
+    case ItemKind::kMaxRegions:
+      return "max-regions";
+    case ItemKind::kMaxAttachments:
+      return "max-attachments";
+    case ItemKind::kMaxRegionMemory:
+      return "max-region-memory";
+    case ItemKind::kMaxMapped:
+      return "max-mapped";
+    case ItemKind::kMaxPending:
+      return "max-pending";
   }
   return "?";
+}
+
+Result<uint64_t> ParseQuotaValue(ItemKind kind, std::string_view text) {
+  const std::string_view key = ItemKey(kind);
+  if (kind == ItemKind::kMaxRegionMemory || kind == ItemKind::kMaxMapped) {
+    return ParseByteSize(text, kMaxQuotaBytes, key);
+  }
+  return ParseDecimal(text, kMaxQuotaCount, key);
 }
 
 Result<std::string> ParseGlob(std::string_view text) {
@@ -299,10 +317,19 @@ Result<StanzaItem> ParseStanzaItem(std::string_view text) {
     item.octal = *octal;
     return item;
   }
+  for (ItemKind kind : kQuotaItems) {
+    if (key != ItemKey(kind)) continue;
+    item.kind = kind;
+    auto limit = ParseQuotaValue(kind, value);
+    if (!limit) return Error(limit.error());
+    item.limit = *limit;
+    return item;
+  }
   return Error(Code::kInvalidArgument,
                "unknown key '" + std::string(key) +
-                   "' (expected allow, deny, ro, groups, gid, mode, umask or "
-                   "create)");
+                   "' (expected allow, deny, ro, groups, gid, mode, umask, "
+                   "create, max-regions, max-attachments, max-region-memory, "
+                   "max-mapped or max-pending)");
 }
 
 std::string FormatStanzaItem(const StanzaItem& item) {
@@ -328,6 +355,12 @@ std::string FormatStanzaItem(const StanzaItem& item) {
       if (item.has_mode) out += ",mode=" + FormatMode(item.octal);
       if (!item.group.empty()) out += ",gid=" + item.group;
       return out;
+    case ItemKind::kMaxRegions:
+    case ItemKind::kMaxAttachments:
+    case ItemKind::kMaxRegionMemory:
+    case ItemKind::kMaxMapped:
+    case ItemKind::kMaxPending:
+      return out + std::to_string(item.limit);
   }
   return out;
 }
@@ -419,6 +452,21 @@ Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
         break;
       case ItemKind::kUmask:
         policy.umask = item.octal;
+        break;
+      case ItemKind::kMaxRegions:
+        policy.quota.regions = static_cast<uint32_t>(item.limit);
+        break;
+      case ItemKind::kMaxAttachments:
+        policy.quota.attachments = static_cast<uint32_t>(item.limit);
+        break;
+      case ItemKind::kMaxRegionMemory:
+        policy.quota.region_bytes = item.limit;
+        break;
+      case ItemKind::kMaxMapped:
+        policy.quota.mapped_bytes = item.limit;
+        break;
+      case ItemKind::kMaxPending:
+        policy.quota.pending = static_cast<uint32_t>(item.limit);
         break;
       default:
         break;

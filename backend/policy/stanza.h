@@ -32,6 +32,14 @@
 //   umask=OCTAL           cleared from every mode it creates (default 000)
 //   create=NAME,size=SIZE[,mode=OCTAL][,gid=G]
 //                         a region created when the domain starts
+//   max-regions=N         quota (backend::DomainQuota): regions it created
+//   max-attachments=N     ... attachments it holds at once
+//   max-region-memory=SIZE  ... total size of the regions it created
+//   max-mapped=SIZE       ... memory granted to it
+//   max-pending=N         ... requests not yet answered
+// A quota key not given keeps DomainQuota's default; xenshmd enforces
+// them (docs/security.md), this only reads and carries them. N: 0..
+// kMaxQuotaCount in decimal; quota SIZEs 0..kMaxQuotaBytes.
 // GLOB: 1..128 bytes of region-name characters (schema::IsRegionNameChar)
 // and the glob characters `*?[]!^`, brackets balanced. SIZE: 1 byte..1 GiB
 // as base/numbers.h's ParseByteSize reads it (bytes, 0x hex bytes, or a
@@ -53,6 +61,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/core/access_policy.h"
 #include "base/status.h"
 
 namespace xenshm::policy {
@@ -64,6 +73,8 @@ inline constexpr size_t kMaxPatternLength = 128;
 inline constexpr size_t kMaxGroupNameLength = 32;
 inline constexpr size_t kMaxGroups = 16;
 inline constexpr size_t kMaxItems = 64;
+inline constexpr uint64_t kMaxQuotaCount = 4096;
+inline constexpr uint64_t kMaxQuotaBytes = uint64_t{64} << 30;
 
 // ---------------------------------------------------------------- the model
 
@@ -104,14 +115,25 @@ struct DomainPolicy {
   uint32_t mode = kDefaultMode;     // mode of regions it creates on attach
   uint32_t umask = kDefaultUmask;
   std::vector<RegionSpec> pre_created;
+  backend::DomainQuota quota;  // max-* items; the defaults where not given
   friend bool operator==(const DomainPolicy&, const DomainPolicy&) = default;
 };
 
-// dom0's policy file (xl_config.h reads it).
+// Where dom0's policy file lives unless xenshmd and xenshm-xl-create are
+// told otherwise (--policy, --policy-file).
+inline constexpr std::string_view kStandardPolicyFile =
+    "/etc/xenshm/policy.cfg";
+
+// dom0's policy file (xl_config.h reads it). Fail closed: a guest without
+// a stanza of its own gets `fallback` or nothing, dom0's programs get `dom0`
+// or nothing (evaluator.h).
 struct Dom0Policy {
   std::optional<std::set<std::string>> groups;  // the only names stanzas use
   std::optional<DomainPolicy> fallback;  // `default`: domains without stanza
   std::optional<DomainPolicy> dom0;      // `xenshm`: dom0's own programs
+  // Where it was read from (or would be: xenshmd's --policy path when the
+  // file does not exist), for refusal messages; "" = the standard path.
+  std::string file;
 };
 
 // ---------------------------------------------------------------- items
@@ -125,6 +147,11 @@ enum class ItemKind {
   kMode,
   kUmask,
   kCreate,
+  kMaxRegions,
+  kMaxAttachments,
+  kMaxRegionMemory,
+  kMaxMapped,
+  kMaxPending,
 };
 
 // One item, parsed and validated alone.
@@ -137,11 +164,16 @@ struct StanzaItem {
   bool has_mode = false;            // create only
   std::string name;                 // create
   uint64_t size = 0;                // create
+  uint64_t limit = 0;               // max-*: a count or bytes
   friend bool operator==(const StanzaItem&, const StanzaItem&) = default;
 };
 
-// The key as written ("allow", "ro", "create", ...).
+// The key as written ("allow", "ro", "create", "max-mapped", ...).
 std::string_view ItemKey(ItemKind kind);
+// The max-* keys, in the order the xenstore form writes them.
+inline constexpr ItemKind kQuotaItems[] = {
+    ItemKind::kMaxRegions, ItemKind::kMaxAttachments,
+    ItemKind::kMaxRegionMemory, ItemKind::kMaxMapped, ItemKind::kMaxPending};
 
 // kInvalidArgument with the reason (without location) on a bad item.
 Result<StanzaItem> ParseStanzaItem(std::string_view text);
@@ -160,6 +192,10 @@ Result<uint32_t> ParseMode(std::string_view text);
 // A umask: 1..4 octal digits, at most 0777 (x bits are accepted and ignored,
 // so the familiar 022 and 027 work).
 Result<uint32_t> ParseUmask(std::string_view text);
+// A quota value for `kind` (REQUIRES: one of kQuotaItems): a decimal count
+// 0..kMaxQuotaCount, or for max-region-memory and max-mapped a size in
+// ParseByteSize's syntax, 0..kMaxQuotaBytes.
+Result<uint64_t> ParseQuotaValue(ItemKind kind, std::string_view text);
 // Four octal digits: "0660".
 std::string FormatMode(uint32_t mode);
 
@@ -189,9 +225,10 @@ struct StanzaLimits {
 // The stanza's policy, or kInvalidArgument "guest.cfg:7: 'deny=a b':
 // <reason>" for the first bad item, or a stanza-wide problem located at the
 // item that shows it: more than kMaxItems items, a key other than
-// allow/deny/ro/create given twice, a gid that is not one of the domain's
-// groups, an unknown group, two create= of one name, or a create= that the
-// stanza's own name rules refuse. Without gid=, the gid is the first group.
+// allow/deny/ro/create given twice (each max-* key once), a gid that is not one
+// of the domain's groups, an unknown group, two create= of one name, or a
+// create= that the stanza's own name rules refuse. Without gid=, the gid is the
+// first group.
 Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
                                        const StanzaLimits& limits = {});
 

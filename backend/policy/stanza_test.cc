@@ -101,6 +101,32 @@ TEST(StanzaItemTest, RefusesBadItemsWithReasons) {
   EXPECT_TRUE(Mentions("allow=moo\x01", "printable"));
 }
 
+TEST(StanzaItemTest, ParsesQuotaKeys) {
+  auto regions = ParseStanzaItem("max-regions = 12");
+  ASSERT_TRUE(regions) << regions.error().ToString();
+  EXPECT_EQ(regions->kind, ItemKind::kMaxRegions);
+  EXPECT_EQ(regions->limit, 12u);
+  EXPECT_EQ(ParseStanzaItem("max-attachments=0")->limit, 0u);
+  EXPECT_EQ(ParseStanzaItem("max-pending=4096")->limit, 4096u);
+  EXPECT_EQ(ParseStanzaItem("max-region-memory=160M")->limit, 160u << 20);
+  EXPECT_EQ(ParseStanzaItem("max-mapped=0x1000")->limit, 4096u);
+  EXPECT_EQ(ParseStanzaItem("max-mapped=0")->limit, 0u);
+  EXPECT_EQ(ParseStanzaItem("max-mapped=64G")->limit, uint64_t{64} << 30);
+  EXPECT_EQ(ParseStanzaItem("max-mapped=64G")->kind, ItemKind::kMaxMapped);
+}
+
+TEST(StanzaItemTest, RefusesBadQuotaValues) {
+  EXPECT_TRUE(Mentions("max-regions=4097", "max-regions"));
+  EXPECT_TRUE(Mentions("max-regions=-1", "max-regions"));
+  EXPECT_TRUE(Mentions("max-attachments=08", "leading zero"));
+  EXPECT_TRUE(Mentions("max-pending=4K", "max-pending"));  // counts: digits
+  EXPECT_TRUE(Mentions("max-pending=", "max-pending"));
+  EXPECT_TRUE(Mentions("max-region-memory=65G", "max-region-memory"));
+  EXPECT_TRUE(Mentions("max-mapped=1T", "max-mapped"));
+  EXPECT_TRUE(Mentions("max-mapped=0x10K", "max-mapped"));
+  EXPECT_TRUE(Mentions("max-memory=1M", "unknown key 'max-memory'"));
+}
+
 TEST(StanzaItemTest, GlobBracketsMayStartWithCloseBracket) {
   EXPECT_TRUE(ParseGlob("a[]]"));
   EXPECT_TRUE(ParseGlob("a[!]]"));
@@ -111,7 +137,9 @@ TEST(StanzaItemTest, FormatIsNormalAndParsesBack) {
   for (std::string_view text :
        {"allow = moo*", "deny=secret*", "ro=cam?", "groups=video, audio",
         "gid=video", "mode=640", "umask=22",
-        "create=moo, size=128M, mode=0660, gid=video", "create=cow,size=1"}) {
+        "create=moo, size=128M, mode=0660, gid=video", "create=cow,size=1",
+        "max-regions=7", "max-attachments = 0", "max-region-memory=160M",
+        "max-mapped=0x1000", "max-pending=4096"}) {
     auto item = ParseStanzaItem(text);
     ASSERT_TRUE(item) << text;
     const std::string normal = FormatStanzaItem(*item);
@@ -123,6 +151,10 @@ TEST(StanzaItemTest, FormatIsNormalAndParsesBack) {
   EXPECT_EQ(FormatStanzaItem(*ParseStanzaItem("create=moo,size=128M")),
             "create=moo,size=134217728");
   EXPECT_EQ(FormatStanzaItem(*ParseStanzaItem("umask=22")), "umask=0022");
+  EXPECT_EQ(FormatStanzaItem(*ParseStanzaItem("max-mapped=160M")),
+            "max-mapped=167772160");
+  EXPECT_EQ(FormatStanzaItem(*ParseStanzaItem("max-regions=7")),
+            "max-regions=7");
 }
 
 // ---------------------------------------------------------------- modes
@@ -204,6 +236,25 @@ TEST(StanzaBuilderTest, BuildsEveryPart) {
   ASSERT_EQ(policy->pre_created.size(), 1u);
   EXPECT_EQ(policy->pre_created[0], (RegionSpec{"moo", 128u << 20, 0660,
                                                 "audio", "guest.cfg line 17"}));
+}
+
+TEST(StanzaBuilderTest, QuotaKeysSetTheirLimitsAndKeepTheRestDefault) {
+  auto policy = BuildDomainPolicy(
+      Items({"allow=moo", "max-region-memory=160M", "max-mapped=161M"}));
+  ASSERT_TRUE(policy) << policy.error().ToString();
+  backend::DomainQuota expected;
+  expected.region_bytes = 160u << 20;
+  expected.mapped_bytes = 161u << 20;
+  EXPECT_EQ(policy->quota, expected);
+  auto all = BuildDomainPolicy(
+      Items({"max-regions=1", "max-attachments=2", "max-region-memory=3",
+             "max-mapped=4", "max-pending=5"}));
+  ASSERT_TRUE(all) << all.error().ToString();
+  EXPECT_EQ(all->quota, (backend::DomainQuota{1, 2, 3, 4, 5}));
+  EXPECT_EQ(BuildDomainPolicy({})->quota, backend::DomainQuota{});
+  EXPECT_EQ(Failure({"max-mapped=1M", "max-mapped=2M"}),
+            "guest.cfg:11: 'max-mapped=2M': max-mapped= given twice (first at "
+            "guest.cfg:10)");
 }
 
 TEST(StanzaBuilderTest, GidDefaultsToTheFirstGroup) {

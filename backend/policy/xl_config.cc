@@ -234,6 +234,7 @@ Result<Dom0Policy> ParseDom0PolicyFile(std::string_view text,
   ParsedConfig config(text, file, {});
   XENSHM_RETURN_IF_ERROR(config.Parse());
   Dom0Policy dom0;
+  dom0.file = std::string(file);
   auto groups = config.Items(kGroupsKey);
   if (!groups) return Error(groups.error());
   if (*groups) {

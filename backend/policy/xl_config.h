@@ -9,7 +9,10 @@
 //                                     (no create=: a region cannot belong
 //                                     to every such domain)
 //   xenshm  = [ ... ]                 for dom0's own programs
-// All three are optional. Every error is "FILE:LINE: 'item': reason"
+// All three are optional; without `default` a guest without a stanza may
+// attach nothing, without `xenshm` neither may dom0's programs
+// (evaluator.h). backend/policy/policy.cfg.default is the file xenshm
+// ships. Every error is "FILE:LINE: 'item': reason"
 // (LINE found by FindSettingLines below; libxlutil does not report item
 // lines).
 //
@@ -56,6 +59,7 @@ Result<std::optional<std::string>> ParseConfigString(
     std::string_view text, std::string_view file, std::string_view key,
     std::span<const std::string> extra_lines = {});
 
+// Dom0Policy::file is `file`.
 Result<Dom0Policy> ParseDom0PolicyFile(std::string_view text,
                                        std::string_view file);
 Result<Dom0Policy> ReadDom0PolicyFile(const std::string& path);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "backend/policy/evaluator.h"
 #include "gtest/gtest.h"
 
 namespace xenshm::policy {
@@ -112,6 +113,43 @@ TEST(XlConfigTest, Dom0PolicyFile) {
   EXPECT_FALSE(empty->groups);
   EXPECT_FALSE(empty->fallback);
   EXPECT_FALSE(empty->dom0);
+}
+
+TEST(XlConfigTest, Dom0PolicyFileCarriesQuotasAndItsName) {
+  auto dom0 = ParseDom0PolicyFile(
+      "default = [ \"allow=pub*\", \"max-regions=1\" ]\n"
+      "xenshm = [ \"allow=*\", \"max-region-memory=160M\" ]\n",
+      "/etc/xenshm/policy.cfg");
+  ASSERT_TRUE(dom0) << dom0.error().ToString();
+  EXPECT_EQ(dom0->file, "/etc/xenshm/policy.cfg");
+  EXPECT_EQ(dom0->fallback->quota.regions, 1u);
+  EXPECT_EQ(dom0->fallback->quota.region_bytes,
+            backend::DomainQuota{}.region_bytes);
+  EXPECT_EQ(dom0->dom0->quota.region_bytes, 160u << 20);
+  auto bad =
+      ParseDom0PolicyFile("xenshm = [ \"max-pending=5000\" ]\n", "policy.cfg");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message().rfind("policy.cfg:1: 'max-pending=5000':", 0),
+            0u)
+      << bad.error().message();
+}
+
+// The file xenshm ships parses and grants nothing: no default, no dom0
+// stanza, so the evaluator refuses every domain without a stanza.
+TEST(XlConfigTest, ShippedPolicyFileGrantsNothing) {
+  auto dom0 = ReadDom0PolicyFile("backend/policy/policy.cfg.default");
+  ASSERT_TRUE(dom0) << dom0.error().ToString();
+  EXPECT_FALSE(dom0->groups);
+  EXPECT_FALSE(dom0->fallback);
+  EXPECT_FALSE(dom0->dom0);
+  Evaluator policy(*dom0);
+  for (DomainId domain : {kDom0, DomainId{1}, DomainId{7}}) {
+    for (bool creates : {false, true}) {
+      Status status =
+          policy.Check({domain, "moo", schema::Access::kReadOnly, creates});
+      EXPECT_EQ(status.code(), Code::kNoPermission) << status.ToString();
+    }
+  }
 }
 
 TEST(XlConfigTest, Dom0PolicyFileChecksGroups) {

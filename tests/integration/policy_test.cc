@@ -172,6 +172,30 @@ TEST_F(Policy, PreCreatedRegionsDoNotBlockACleanRestart) {
   EXPECT_TRUE(DaemonLogged("'cam0' destroyed"));
 }
 
+TEST_F(Policy, ADomainWithoutStanzaOrDefaultMayAttachNothing) {
+  system_.hypervisor().CreateDomain(kA);  // plain xl create: no policy node
+  auto a = system_.NewClient(kA).Attach("moo", kPageSize);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().ToString(),
+            "no-permission: domain 1 may not attach 'moo': it has no xenshm "
+            "policy (start it with xenshm-xl-create and an xl `xenshm = "
+            "[...]` stanza, or set a `default` for domains without one in "
+            "/etc/xenshm/policy.cfg)");
+  EXPECT_EQ(system_.counts().regions, 0u);
+  EXPECT_TRUE(DaemonLogged("domain 1 handle 0: attach refused: no-permission"));
+}
+
+TEST_F(Policy, ThePolicyFilesDefaultLetsDomainsWithoutStanzaIn) {
+  policy::Dom0Policy dom0;
+  dom0.fallback = Stanza(R"("allow=public*")");
+  policy_.SetDom0Policy(dom0);
+  system_.hypervisor().CreateDomain(kA);
+  EXPECT_TRUE(system_.NewClient(kA).Attach("public-1", kPageSize));
+  auto other = system_.NewClient(kA).Attach("moo", kPageSize);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code(), Code::kNoPermission);
+}
+
 TEST_F(Policy, UnreadablePolicyNodeFailsClosed) {
   Platform& dom0 = system_.OpenProcess(kDom0);
   ASSERT_TRUE(

@@ -122,10 +122,16 @@ int Run(const XlCreateArgs& args) {
     }
     serialized = *encoded;
   }
+  // Without a stanza the policy file's `default` governs the domain, and
+  // without one it may attach nothing (xenshmd fails closed).
+  const bool has_default = dom0 && dom0->fallback;
+  const char* without_stanza =
+      has_default ? "no xenshm stanza: the policy file's default applies"
+                  : "no xenshm stanza and no default in the policy file: the "
+                    "domain may attach no xenshm region";
   if (args.check_only) {
     std::cout << (serialized ? *serialized
-                             : "no xenshm stanza: the policy file's default "
-                               "applies\n");
+                             : std::string(without_stanza) + "\n");
     return 0;
   }
   auto name =
@@ -182,7 +188,9 @@ int Run(const XlCreateArgs& args) {
   }
   std::cerr << "xenshm-xl-create: domain " << *domid << " ('" << **name
             << "') started with "
-            << (*stanza ? "its xenshm stanza" : "the default xenshm policy")
+            << (*stanza       ? "its xenshm stanza"
+                : has_default ? "the policy file's default xenshm policy"
+                              : "no xenshm policy (it may attach nothing)")
             << std::endl;
   return 0;
 }
