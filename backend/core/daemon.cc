@@ -320,11 +320,18 @@ Status Daemon::Attach(Attachment& record,
       [this, port = *control_port] { (void)event_channels_->Unbind(port); });
   std::string directory_refs;
   std::string granted_in = "0";
+  // What a dom0 program maps: the region, or its read-only view, which the
+  // module maps only read-only (one per region, released with it).
+  RegionId local_id = region.id;
   if (key.domain != kDom0) {
     const auto granting = std::chrono::steady_clock::now();
     XENSHM_RETURN_IF_ERROR(
         GrantToGuest(region, key, request.access, held, directory_refs, undo));
     granted_in = MillisecondsSince(granting);
+  } else if (request.access == schema::Access::kReadOnly) {
+    auto view = granter_.ReadOnlyView(region.id);
+    if (!view) return view.error();
+    local_id = *view;
   }
   undo.Commit();
 
@@ -336,7 +343,7 @@ Status Daemon::Attach(Attachment& record,
   WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
   WriteBackend(key, schema::kNodePeerIndex, std::to_string(*index));
   if (key.domain == kDom0) {
-    WriteBackend(key, schema::kNodeRegionId, std::to_string(region.id));
+    WriteBackend(key, schema::kNodeRegionId, std::to_string(local_id));
   } else {
     WriteBackend(key, schema::kNodeGrantDirectory, directory_refs);
   }
