@@ -23,6 +23,22 @@ struct GranterCounts {
   uint64_t deferred_frees = 0;  // pages waiting for a peer to unmap
 };
 
+// What dom0 holds on one domain's behalf (RegionGranter::UsageOf). A
+// deferred entry is a grant the domain still mapped when it was revoked (or
+// its region released): it takes a grant entry until the domain unmaps, and
+// it keeps a released region's memory alive.
+struct DomainGrantUsage {
+  uint64_t grants = 0;          // live grant entries to the domain
+  uint64_t deferred = 0;        // ended grant entries it still maps
+  uint64_t pinned_regions = 0;  // released regions only its mappings keep
+  uint64_t pinned_pages = 0;    // the pages of those regions
+  // Pages of released regions it keeps together with other domains (each
+  // of them alone would not free them by unmapping).
+  uint64_t shared_pinned_pages = 0;
+
+  bool operator==(const DomainGrantUsage&) const = default;
+};
+
 struct RegionInfo {
   RegionId id = 0;
   size_t pages = 0;
@@ -49,9 +65,27 @@ class RegionGranter {
   virtual Status Revoke(RegionId region, DomainId domain) = 0;
   // Drops the region; memory is freed once no peer maps it.
   virtual Status Release(RegionId region) = 0;
-  virtual Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region) = 0;
+  // The region's read-only view: another id for the same pages that maps
+  // only read-only, for a dom0 program's read-only attachment. One per
+  // region (every call returns the same id; a view's view is itself); it
+  // goes with the region at Release. Not listed; Grant, Revoke and Release
+  // of a view are kNotFound. kNotFound for an unknown region.
+  virtual Result<RegionId> ReadOnlyView(RegionId region) = 0;
+  // Maps the whole region (or view) in this process. `readonly`: PROT_READ,
+  // and mprotect cannot make it writable. A view mapped writable is
+  // kNoPermission. The mapping stays valid (and keeps the pages) after
+  // Release.
+  virtual Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region,
+                                                          bool readonly) = 0;
+  // Read-write.
+  Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region) {
+    return MapLocal(region, /*readonly=*/false);
+  }
   virtual Result<std::vector<RegionInfo>> List() = 0;
   virtual Result<GranterCounts> Counts() = 0;
+  // What dom0 holds for `domain` now (deferred entries it unmapped are
+  // ended first). kInvalidArgument for a reserved domain id.
+  virtual Result<DomainGrantUsage> UsageOf(DomainId domain) = 0;
   // Free grant entries left in dom0's grant table (for the budget check).
   virtual Result<uint64_t> FreeGrantEntries() = 0;
   // Entries per grant-table frame: 512 with grant table v1, 256 with v2

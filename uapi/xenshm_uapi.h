@@ -15,7 +15,8 @@
  *    larger than max_region_pages), EEXIST (region already granted to that
  *    domain), ENOMEM (no memory, or over max_total_pages or max_regions),
  *    ENOSPC (dom0's grant table is full), EFAULT (bad user pointer; a GRANT
- *    whose refs cannot be written back is undone), ENOTTY (unknown ioctl).
+ *    whose refs cannot be written back is undone), ENOTTY (unknown ioctl),
+ *    EACCES (a writable mmap() of a read-only view).
  *
  * Mapping a region in a dom0 process: mmap() the /dev/xenshm fd with
  * MAP_SHARED at offset XENSHM_MMAP_OFFSET(region_id) (plus a page-aligned
@@ -23,6 +24,15 @@
  * belong to the module, not to the fd: they outlive the process that
  * allocated them until XENSHM_IOC_RELEASE (a restarted daemon finds them
  * with XENSHM_IOC_LIST).
+ *
+ * Read-only mappings: XENSHM_IOC_RO_VIEW names a region's read-only view,
+ * an id of its own in the same id space (so its mmap offset is
+ * XENSHM_MMAP_OFFSET(view_id)). mmap() of a view refuses PROT_WRITE
+ * (EACCES) and clears VM_MAYWRITE, so mprotect() cannot add it later. The
+ * view is not derived from the region id (it is allocated like one) and
+ * LIST does not show it. Every caller is root: this keeps an honest
+ * program's read-only attachment read-only, it does not stop root from
+ * mapping the region itself.
  */
 #ifndef XENSHM_UAPI_H
 #define XENSHM_UAPI_H
@@ -133,6 +143,40 @@ struct xenshm_grant_entries {
 	__u64 free_estimate;	/* out: max - reserved - module_entries */
 };
 
+/*
+ * XENSHM_IOC_RO_VIEW: the read-only view of a live region, created on the
+ * first call and the same for every later one; it goes with the region at
+ * RELEASE. `id` may be the region's id or its view's (then the view is its
+ * own view). GRANT, REVOKE and RELEASE take region ids only (ENOENT for a
+ * view id).
+ */
+struct xenshm_ro_view {
+	__u64 id;		/* in: a live region or its read-only view */
+	__u64 view_id;		/* out: the region's read-only view */
+	__u32 nr_pages;		/* out: the region's page count */
+	__u32 pad;		/* in: zero */
+};
+
+/*
+ * XENSHM_IOC_DOMAIN_USAGE: what this module holds on behalf of one domain.
+ * A deferred entry is one the domain still mapped when it was revoked (or
+ * its region released); it occupies a grant entry, and it keeps a released
+ * region's pages until it ends. Counted after retrying every deferred entry,
+ * like COUNTS. An entry the module had no memory to track (it then hands it
+ * to the kernel, logged) is not counted.
+ */
+struct xenshm_domain_usage {
+	__u16 domid;		/* in: below DOMID_FIRST_RESERVED */
+	__u16 pad;		/* in: zero */
+	__u32 pinned_regions;	/* out: released regions kept only by domid */
+	__u64 grants;		/* out: live grant entries to domid */
+	__u64 deferred;		/* out: deferred entries domid still maps */
+	__u64 pinned_pages;	/* out: pages of the pinned_regions */
+	__u64 shared_pinned_pages; /* out: pages of released regions that
+				    * domid keeps together with other domains */
+	__u64 reserved[3];	/* out: zero */
+};
+
 #define XENSHM_IOC_MAGIC 'X'
 #define XENSHM_IOC_ALLOC _IOWR(XENSHM_IOC_MAGIC, 0xa0, struct xenshm_alloc)
 #define XENSHM_IOC_GRANT _IOW(XENSHM_IOC_MAGIC, 0xa1, struct xenshm_grant)
@@ -142,6 +186,9 @@ struct xenshm_grant_entries {
 #define XENSHM_IOC_COUNTS _IOR(XENSHM_IOC_MAGIC, 0xa5, struct xenshm_counts)
 #define XENSHM_IOC_GRANT_ENTRIES \
 	_IOWR(XENSHM_IOC_MAGIC, 0xa6, struct xenshm_grant_entries)
+#define XENSHM_IOC_RO_VIEW _IOWR(XENSHM_IOC_MAGIC, 0xa7, struct xenshm_ro_view)
+#define XENSHM_IOC_DOMAIN_USAGE \
+	_IOWR(XENSHM_IOC_MAGIC, 0xa8, struct xenshm_domain_usage)
 
 /* Sizes are ABI: same on 32- and 64-bit, in C and in C++. */
 #ifdef __cplusplus
@@ -159,6 +206,9 @@ XENSHM_UAPI_ASSERT(sizeof(struct xenshm_list) == 16, "xenshm_list");
 XENSHM_UAPI_ASSERT(sizeof(struct xenshm_counts) == 96, "xenshm_counts");
 XENSHM_UAPI_ASSERT(sizeof(struct xenshm_grant_entries) == 40,
 		   "xenshm_grant_entries");
+XENSHM_UAPI_ASSERT(sizeof(struct xenshm_ro_view) == 24, "xenshm_ro_view");
+XENSHM_UAPI_ASSERT(sizeof(struct xenshm_domain_usage) == 64,
+		   "xenshm_domain_usage");
 #undef XENSHM_UAPI_ASSERT
 
 #endif /* XENSHM_UAPI_H */

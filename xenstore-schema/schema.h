@@ -45,6 +45,7 @@ inline constexpr std::string_view kNodeStatus = "status";
 inline constexpr std::string_view kNodeMessage = "message";
 inline constexpr std::string_view kNodePeerIndex = "peer-index";
 inline constexpr std::string_view kNodeGrantDirectory = "grant-directory";
+// dom0 programs only: the module id to map (a read-only view for ro).
 inline constexpr std::string_view kNodeRegionId = "region-id";
 inline constexpr std::string_view kNodePeers = "peers";
 inline constexpr std::string_view kNodeError = "error";

@@ -263,10 +263,8 @@ void Daemon::HandleAttachment(AttachmentKey key) {
     record.answered = true;
     Status result;
     if (key.domain != kDom0) {
-      DomainUsage usage = quotas_.UsageOf(key.domain);
-      usage.pending = PendingRequestsOf(key.domain, key);
-      result = CheckQuota(key.domain, usage, {.pending = 1},
-                          policy_.QuotaOf(key.domain));
+      result = CheckQuota(key.domain, CurrentUsage(key.domain, key),
+                          {.pending = 1}, policy_.QuotaOf(key.domain));
     }
     auto request = schema::ReadAttachRequest(xenstore_, kNoTransaction,
                                              key.domain, key.handle);
@@ -343,7 +341,7 @@ Status Daemon::Attach(Attachment& record,
   }
   if (key.domain != kDom0) {
     charge.mapped_bytes = GrantEntriesFor(pages) * kPageSize;
-    XENSHM_RETURN_IF_ERROR(CheckQuota(key.domain, quotas_.UsageOf(key.domain),
+    XENSHM_RETURN_IF_ERROR(CheckQuota(key.domain, CurrentUsage(key.domain, key),
                                       charge, policy_.QuotaOf(key.domain)));
   }
   UndoLog undo;
@@ -365,11 +363,18 @@ Status Daemon::Attach(Attachment& record,
       [this, port = *control_port] { (void)event_channels_->Unbind(port); });
   std::string directory_refs;
   std::string granted_in = "0";
+  // What a dom0 program maps: the region, or its read-only view, which the
+  // module maps only read-only (one per region, released with it).
+  RegionId local_id = region.id;
   if (key.domain != kDom0) {
     const auto granting = std::chrono::steady_clock::now();
     XENSHM_RETURN_IF_ERROR(
         GrantToGuest(region, key, request.access, held, directory_refs, undo));
     granted_in = MillisecondsSince(granting);
+  } else if (request.access == schema::Access::kReadOnly) {
+    auto view = granter_.ReadOnlyView(region.id);
+    if (!view) return view.error();
+    local_id = *view;
   }
   undo.Commit();
 
@@ -386,7 +391,7 @@ Status Daemon::Attach(Attachment& record,
   WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
   WriteBackend(key, schema::kNodePeerIndex, std::to_string(*index));
   if (key.domain == kDom0) {
-    WriteBackend(key, schema::kNodeRegionId, std::to_string(region.id));
+    WriteBackend(key, schema::kNodeRegionId, std::to_string(local_id));
   } else {
     WriteBackend(key, schema::kNodeGrantDirectory, directory_refs);
   }
@@ -741,10 +746,23 @@ uint32_t Daemon::PendingRequestsOf(DomainId domain,
   return pending;
 }
 
+DomainUsage Daemon::CurrentUsage(DomainId domain,
+                                 std::optional<AttachmentKey> except_pending) {
+  DomainUsage usage = quotas_.UsageOf(domain);
+  usage.pending = PendingRequestsOf(domain, except_pending);
+  if (auto kept = granter_.UsageOf(domain)) {
+    usage.mapped_bytes += kept->deferred * kPageSize;
+  } else {
+    Log("domain " + std::to_string(domain) +
+        ": cannot read what its mappings keep alive: " +
+        kept.error().ToString());
+  }
+  return usage;
+}
+
 void Daemon::PublishUsage(DomainId domain) {
   if (domain == kDom0) return;
-  DomainUsage usage = quotas_.UsageOf(domain);
-  usage.pending = PendingRequestsOf(domain, std::nullopt);
+  const DomainUsage usage = CurrentUsage(domain, std::nullopt);
   const std::string path = schema::UsagePath(domain);
   if (usage == DomainUsage{}) {
     (void)xenstore_.Remove(kNoTransaction, path);

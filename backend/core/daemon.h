@@ -150,6 +150,11 @@ class Daemon {
   // The requests of `domain` not yet joined and Connected, but `except`.
   uint32_t PendingRequestsOf(DomainId domain,
                              std::optional<AttachmentKey> except) const;
+  // What `domain` holds now: the ledger's charges, its pending requests,
+  // and the grant entries its mappings keep alive after a detach (deferred
+  // by the module until it unmaps), counted as memory granted to it.
+  DomainUsage CurrentUsage(DomainId domain,
+                           std::optional<AttachmentKey> except_pending);
   // Writes `domain`'s usage line for xenshmctl (schema::UsagePath).
   void PublishUsage(DomainId domain);
 

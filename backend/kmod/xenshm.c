@@ -43,7 +43,20 @@
  *    page). A mapping keeps its pages alive after RELEASE, like an unlinked
  *    file stays while it is open; those pages are then no longer counted.
  *
- * 7. rmmod (possible only with no live region and no open fd) hands every
+ * 7. XENSHM_IOC_RO_VIEW gives a region a second name in the same IDR, its
+ *    read-only view (one per region, made on first use, removed with the
+ *    region's id at RELEASE). Every ioctl but RO_VIEW sees only region
+ *    names; mmap() of a view refuses VM_WRITE and clears VM_MAYWRITE, so
+ *    mprotect() cannot make it writable. This guards an honest dom0
+ *    program's read-only attachment against mistakes; every caller is
+ *    root, and root can always LIST the regions and map one writable.
+ *
+ * 8. XENSHM_IOC_DOMAIN_USAGE tells the daemon what one domain costs us:
+ *    its live grant entries, the deferred entries it still maps, and the
+ *    released regions that only its mappings keep alive, so a peer that
+ *    holds on to mappings while attaching again is charged for them.
+ *
+ * 9. rmmod (possible only with no live region and no open fd) hands every
  *    deferred entry to gnttab_end_foreign_access() together with its page
  *    reference, so the kernel's own deferred list frees the page whenever
  *    the peer lets go. Nothing is leaked and nothing is freed under a peer.
@@ -101,15 +114,32 @@ MODULE_PARM_DESC(max_regions, "Live regions at most");
 #define XENSHM_RETRY_DELAY	HZ
 #define XENSHM_WARN_AFTER	(60 * HZ)
 
+struct xenshm_region;
+
+/*
+ * What xenshm_regions maps an id to: a region's own name or its read-only
+ * view. Both are embedded in the region.
+ */
+struct xenshm_name {
+	struct xenshm_region *region;	/* the region named */
+	bool readonly;			/* the read-only view: mmap only, ro */
+};
+
 /* A region: pages owned by the module, named by an id. */
 struct xenshm_region {
 	u32 id;				/* IDR key; 0 once released */
+	u32 ro_id;			/* its view's IDR key; 0 if none */
+	struct xenshm_name name;	/* xenshm_regions[id] */
+	struct xenshm_name ro_name;	/* xenshm_regions[ro_id] */
 	unsigned int nr_pages;		/* length of pages[], 1..65535 */
 	struct page **pages;		/* each holds one reference of ours */
 	struct list_head grantees;	/* struct xenshm_grantee, one per domid */
 	unsigned int nr_grantees;	/* entries on grantees */
 	unsigned int nr_deferred;	/* deferred entries on our pages */
 	struct list_head released;	/* on xenshm_released once released */
+	/* DOMAIN_USAGE's tally of this released region's deferred entries */
+	unsigned int usage_mine;	/* the asked domain's */
+	unsigned int usage_other;	/* other domains' */
 };
 
 /* One domain's grants on every page of one region. */
@@ -134,7 +164,7 @@ struct xenshm_deferred {
 
 static DEFINE_MUTEX(xenshm_lock);
 /* Everything below is guarded by xenshm_lock. */
-static DEFINE_IDR(xenshm_regions);		/* live regions by id */
+static DEFINE_IDR(xenshm_regions);		/* struct xenshm_name by id */
 static LIST_HEAD(xenshm_released);		/* released, still deferred */
 static LIST_HEAD(xenshm_deferred_list);	/* struct xenshm_deferred */
 static u64 xenshm_nr_regions;			/* live regions */
@@ -148,12 +178,23 @@ static bool xenshm_exiting;			/* module exit: stop re-arming */
 static void xenshm_deferred_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(xenshm_deferred_work, xenshm_deferred_fn);
 
-/* REQUIRES: xenshm_lock. Ids come from user space: anything may arrive. */
-static struct xenshm_region *xenshm_find(u64 id)
+/*
+ * REQUIRES: xenshm_lock. A region's name or its view's; ids come from user
+ * space: anything may arrive.
+ */
+static struct xenshm_name *xenshm_find_name(u64 id)
 {
 	if (id == 0 || id > XENSHM_MAX_REGION_ID)
 		return NULL;
 	return idr_find(&xenshm_regions, (unsigned long)id);
+}
+
+/* REQUIRES: xenshm_lock. A region by its own id (never by its view's). */
+static struct xenshm_region *xenshm_find(u64 id)
+{
+	struct xenshm_name *name = xenshm_find_name(id);
+
+	return name && !name->readonly ? name->region : NULL;
 }
 
 /* REQUIRES: xenshm_lock. */
@@ -263,6 +304,10 @@ static unsigned int xenshm_release_region(struct xenshm_region *region)
 
 	idr_remove(&xenshm_regions, region->id);
 	region->id = 0;
+	if (region->ro_id) {
+		idr_remove(&xenshm_regions, region->ro_id);
+		region->ro_id = 0;
+	}
 	xenshm_nr_regions--;
 	list_for_each_entry_safe(g, tmp, &region->grantees, next)
 		deferred += xenshm_revoke_grantee(region, g);
@@ -341,6 +386,9 @@ static long xenshm_ioctl_alloc(void __user *uarg)
 	if (!region)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&region->grantees);
+	region->name.region = region;
+	region->ro_name.region = region;
+	region->ro_name.readonly = true;
 	region->nr_pages = op.nr_pages;
 	region->pages = kvcalloc(op.nr_pages, sizeof(*region->pages),
 				 GFP_KERNEL);
@@ -379,7 +427,7 @@ static long xenshm_ioctl_alloc(void __user *uarg)
 	}
 
 	mutex_lock(&xenshm_lock);
-	id = idr_alloc_cyclic(&xenshm_regions, region, 1,
+	id = idr_alloc_cyclic(&xenshm_regions, &region->name, 1,
 			      (int)XENSHM_MAX_REGION_ID + 1, GFP_KERNEL);
 	if (id < 0) {
 		mutex_unlock(&xenshm_lock);
@@ -574,6 +622,7 @@ static long xenshm_ioctl_list(void __user *uarg)
 {
 	struct xenshm_region_info *info = NULL;
 	struct xenshm_region *region;
+	struct xenshm_name *name;
 	struct xenshm_list op;
 	unsigned int n = 0;
 	long rc = 0;
@@ -592,9 +641,12 @@ static long xenshm_ioctl_list(void __user *uarg)
 			rc = -ENOMEM;
 			goto out_unlock;
 		}
-		idr_for_each_entry(&xenshm_regions, region, id) {
+		idr_for_each_entry(&xenshm_regions, name, id) {
+			if (name->readonly)
+				continue;
 			if (n == op.max_entries)
 				break;
+			region = name->region;
 			info[n].region_id = region->id;
 			info[n].nr_pages = region->nr_pages;
 			info[n].nr_grantees = region->nr_grantees;
@@ -668,6 +720,111 @@ static long xenshm_ioctl_grant_entries(void __user *uarg)
 	return 0;
 }
 
+static long xenshm_ioctl_ro_view(void __user *uarg)
+{
+	struct xenshm_region *region;
+	struct xenshm_name *name;
+	struct xenshm_ro_view op;
+	long rc = 0;
+	int id;
+
+	if (copy_from_user(&op, uarg, sizeof(op)))
+		return -EFAULT;
+	if (op.pad)
+		return -EINVAL;
+
+	mutex_lock(&xenshm_lock);
+	name = xenshm_find_name(op.id);
+	if (!name) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	region = name->region;
+	if (!region->ro_id) {
+		/* Cyclic, like region ids: nothing about it names the region. */
+		id = idr_alloc_cyclic(&xenshm_regions, &region->ro_name, 1,
+				      (int)XENSHM_MAX_REGION_ID + 1, GFP_KERNEL);
+		if (id < 0) {
+			rc = id;
+			goto out_unlock;
+		}
+		region->ro_id = id;
+	}
+	op.view_id = region->ro_id;
+	op.nr_pages = region->nr_pages;
+out_unlock:
+	mutex_unlock(&xenshm_lock);
+
+	/* A view the caller did not learn is harmless: it goes at RELEASE. */
+	if (!rc && copy_to_user(uarg, &op, sizeof(op)))
+		rc = -EFAULT;
+	return rc;
+}
+
+static long xenshm_ioctl_domain_usage(void __user *uarg)
+{
+	struct xenshm_domain_usage op;
+	struct xenshm_region *region;
+	struct xenshm_grantee *g;
+	struct xenshm_deferred *d;
+	struct xenshm_name *name;
+	unsigned int i;
+	int id;
+
+	if (copy_from_user(&op, uarg, sizeof(op)))
+		return -EFAULT;
+	if (op.pad || op.domid >= DOMID_FIRST_RESERVED)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(op.reserved); i++)
+		if (op.reserved[i])
+			return -EINVAL;
+	op.pinned_regions = 0;
+	op.grants = 0;
+	op.deferred = 0;
+	op.pinned_pages = 0;
+	op.shared_pinned_pages = 0;
+
+	mutex_lock(&xenshm_lock);
+	xenshm_retry_deferred();	/* so a peer's unmap shows at once */
+	idr_for_each_entry(&xenshm_regions, name, id) {
+		if (name->readonly)
+			continue;
+		g = xenshm_find_grantee(name->region, op.domid);
+		if (g)
+			op.grants += name->region->nr_pages;
+	}
+	/* One pass over the deferred list, tallied per released region. */
+	list_for_each_entry(region, &xenshm_released, released) {
+		region->usage_mine = 0;
+		region->usage_other = 0;
+	}
+	list_for_each_entry(d, &xenshm_deferred_list, next) {
+		if (d->domid == op.domid)
+			op.deferred++;
+		if (d->region->id)
+			continue;	/* live: its pages are its own */
+		if (d->domid == op.domid)
+			d->region->usage_mine++;
+		else
+			d->region->usage_other++;
+	}
+	list_for_each_entry(region, &xenshm_released, released) {
+		if (!region->usage_mine)
+			continue;
+		if (region->usage_other) {
+			op.shared_pinned_pages += region->nr_pages;
+		} else {
+			op.pinned_regions++;
+			op.pinned_pages += region->nr_pages;
+		}
+	}
+	mutex_unlock(&xenshm_lock);
+
+	if (copy_to_user(uarg, &op, sizeof(op)))
+		return -EFAULT;
+	return 0;
+}
+
 static long xenshm_ioctl(struct file *filp, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -688,15 +845,20 @@ static long xenshm_ioctl(struct file *filp, unsigned int cmd,
 		return xenshm_ioctl_counts(uarg);
 	case XENSHM_IOC_GRANT_ENTRIES:
 		return xenshm_ioctl_grant_entries(uarg);
+	case XENSHM_IOC_RO_VIEW:
+		return xenshm_ioctl_ro_view(uarg);
+	case XENSHM_IOC_DOMAIN_USAGE:
+		return xenshm_ioctl_domain_usage(uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
 /*
- * Map pages [first, first + count) of region `id`, where the offset is
- * XENSHM_MMAP_OFFSET(id) + first * PAGE_SIZE. Only MAP_SHARED: a private
- * mapping would copy on write and silently stop sharing.
+ * Map pages [first, first + count) of region `id` (or of its read-only
+ * view), where the offset is XENSHM_MMAP_OFFSET(id) + first * PAGE_SIZE.
+ * Only MAP_SHARED: a private mapping would copy on write and silently stop
+ * sharing.
  */
 static int xenshm_mmap(struct file *filp, struct vm_area_struct *vma)
 {
@@ -704,6 +866,7 @@ static int xenshm_mmap(struct file *filp, struct vm_area_struct *vma)
 	unsigned long first = vma->vm_pgoff & ((1UL << shift) - 1);
 	unsigned long count = vma_pages(vma);
 	struct xenshm_region *region;
+	struct xenshm_name *name;
 	unsigned long i;
 	int rc = 0;
 
@@ -711,14 +874,24 @@ static int xenshm_mmap(struct file *filp, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	mutex_lock(&xenshm_lock);
-	region = xenshm_find(vma->vm_pgoff >> shift);
-	if (!region) {
+	name = xenshm_find_name(vma->vm_pgoff >> shift);
+	if (!name) {
 		rc = -ENOENT;
 		goto out_unlock;
 	}
+	region = name->region;
 	if (first >= region->nr_pages || count > region->nr_pages - first) {
 		rc = -EINVAL;
 		goto out_unlock;
+	}
+	if (name->readonly) {
+		/* EACCES, as for PROT_WRITE on a file opened read-only. */
+		if (vma->vm_flags & VM_WRITE) {
+			rc = -EACCES;
+			goto out_unlock;
+		}
+		/* mprotect(PROT_WRITE) now fails; so does a FOLL_FORCE write. */
+		vma->vm_flags &= ~VM_MAYWRITE;
 	}
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	/*
@@ -761,6 +934,7 @@ static int xenshm_proc_show(struct seq_file *m, void *v)
 {
 	struct xenshm_region *region;
 	struct xenshm_grantee *g;
+	struct xenshm_name *name;
 	int id;
 
 	mutex_lock(&xenshm_lock);
@@ -769,7 +943,13 @@ static int xenshm_proc_show(struct seq_file *m, void *v)
 		   xenshm_nr_regions, xenshm_nr_released, xenshm_nr_pages);
 	seq_printf(m, "grants %llu\ndeferred %llu\n", xenshm_nr_grants,
 		   xenshm_nr_deferred);
-	idr_for_each_entry(&xenshm_regions, region, id) {
+	idr_for_each_entry(&xenshm_regions, name, id) {
+		region = name->region;
+		if (name->readonly) {
+			seq_printf(m, "ro-view %u region %u\n", region->ro_id,
+				   region->id);
+			continue;
+		}
 		seq_printf(m, "region %u pages %u deferred %u grantees",
 			   region->id, region->nr_pages, region->nr_deferred);
 		list_for_each_entry(g, &region->grantees, next)
@@ -806,7 +986,7 @@ static int __init xenshm_init(void)
 static void __exit xenshm_exit(void)
 {
 	struct xenshm_deferred *d, *tmp;
-	struct xenshm_region *region;
+	struct xenshm_name *name;
 	int id;
 
 	remove_proc_entry("xenshm", NULL);
@@ -819,9 +999,10 @@ static void __exit xenshm_exit(void)
 
 	mutex_lock(&xenshm_lock);
 	/* Live regions pin the module; this only runs if that ever breaks. */
-	idr_for_each_entry(&xenshm_regions, region, id) {
+	idr_for_each_entry(&xenshm_regions, name, id) {
 		WARN_ON_ONCE(1);
-		xenshm_release_region(region);
+		if (!name->readonly)
+			xenshm_release_region(name->region);
 	}
 	/* The kernel's deferred list takes over each entry and its page ref. */
 	list_for_each_entry_safe(d, tmp, &xenshm_deferred_list, next) {

@@ -239,9 +239,12 @@ Status Region::Impl::Map(StepTrace& trace) {
       return Status(Code::kBackendUnavailable,
                     "dom0 attach needs the xenshm kernel module");
     }
+    // A read-only attachment's id is the region's read-only view; mapped
+    // read-only, any id maps so that mprotect cannot make it writable.
     auto id = read_number(schema::kNodeRegionId, UINT64_MAX);
     if (!id) return id.error();
-    auto mapping = platform.region_granter->MapLocal(*id);
+    auto mapping =
+        platform.region_granter->MapLocal(*id, /*readonly=*/!writable);
     if (!mapping) return mapping.error();
     data = (*mapping)->data();
     region_mapping = std::move(*mapping);

@@ -171,13 +171,52 @@ Status KmodRegionGranter::Release(RegionId region) {
   return Status::Ok();
 }
 
+Result<KmodRegionGranter::View> KmodRegionGranter::ViewOf(RegionId region) {
+  xenshm_ro_view op{};
+  op.id = region;
+  if (ioctl(fd_, XENSHM_IOC_RO_VIEW, &op) != 0) {
+    return Error(
+        StatusFromErrno(errno, RegionContext("XENSHM_IOC_RO_VIEW", region)));
+  }
+  return View{.id = op.view_id, .pages = op.nr_pages};
+}
+
+Result<RegionId> KmodRegionGranter::ReadOnlyView(RegionId region) {
+  auto view = ViewOf(region);
+  if (!view) return Error(view.error());
+  return view->id;
+}
+
 Result<std::unique_ptr<RegionMapping>> KmodRegionGranter::MapLocal(
-    RegionId region) {
+    RegionId region, bool readonly) {
   if (region > XENSHM_MAX_REGION_ID) {
     return Error(StatusFromErrno(ENOENT, RegionContext("mmap", region)));
   }
+  if (readonly) {
+    // Through the view even for a region id: only a view's mapping is one
+    // that mprotect cannot make writable.
+    auto view = ViewOf(region);
+    if (!view) return Error(view.error());
+    const size_t size = view->pages * kPageSize;
+    void* data = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd_,
+                      static_cast<off_t>(XENSHM_MMAP_OFFSET(view->id)));
+    if (data == MAP_FAILED) {
+      return Error(StatusFromErrno(
+          errno, RegionContext("mmap read-only view of", region)));
+    }
+    return std::make_unique<KmodRegionMapping>(data, size);
+  }
   for (int attempt = 0;; ++attempt) {
     auto pages = PagesOf(region);
+    if (!pages && pages.error().code() == Code::kNotFound) {
+      // Views are not listed: say why a view cannot be mapped writable.
+      auto view = ViewOf(region);
+      if (view && view->id == region) {
+        return Error(Code::kNoPermission,
+                     RegionContext("mmap", region) +
+                         ": a read-only view cannot be mapped writable");
+      }
+    }
     if (!pages) return Error(pages.error());
     const size_t size = *pages * kPageSize;
     void* data = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
@@ -230,6 +269,20 @@ Result<GranterCounts> KmodRegionGranter::Counts() {
                        .pages = op.pages,
                        .grants = op.grants,
                        .deferred_frees = op.deferred};
+}
+
+Result<DomainGrantUsage> KmodRegionGranter::UsageOf(DomainId domain) {
+  xenshm_domain_usage op{};
+  op.domid = domain;
+  if (ioctl(fd_, XENSHM_IOC_DOMAIN_USAGE, &op) != 0) {
+    return Error(StatusFromErrno(
+        errno, "XENSHM_IOC_DOMAIN_USAGE domain " + std::to_string(domain)));
+  }
+  return DomainGrantUsage{.grants = op.grants,
+                          .deferred = op.deferred,
+                          .pinned_regions = op.pinned_regions,
+                          .pinned_pages = op.pinned_pages,
+                          .shared_pinned_pages = op.shared_pinned_pages};
 }
 
 Result<GrantTableBudget> KmodRegionGranter::Budget(uint32_t probe) {

@@ -64,11 +64,20 @@ class KmodRegionGranter final : public RegionGranter {
   Status Revoke(RegionId region, DomainId domain) override;
   // kNotFound for an unknown region.
   Status Release(RegionId region) override;
-  // A MAP_SHARED read-write mapping of the whole region. It stays valid (and
-  // keeps the pages) after Release().
-  Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region) override;
+  // XENSHM_IOC_RO_VIEW. kNotFound for an unknown region.
+  Result<RegionId> ReadOnlyView(RegionId region) override;
+  // A MAP_SHARED mapping of the whole region. Read-only ones always map the
+  // region's read-only view (whether `region` names the region or its
+  // view), so the module refuses to make them writable. A writable map of
+  // a view is kNoPermission. It stays valid (and keeps the pages) after
+  // Release().
+  Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region,
+                                                  bool readonly) override;
+  using RegionGranter::MapLocal;
   Result<std::vector<RegionInfo>> List() override;
   Result<GranterCounts> Counts() override;
+  // XENSHM_IOC_DOMAIN_USAGE. kInvalidArgument for a reserved domain id.
+  Result<DomainGrantUsage> UsageOf(DomainId domain) override;
   // GrantTableBudget::free_estimate.
   Result<uint64_t> FreeGrantEntries() override;
   // From the module's budget (it asks Xen for the table's version); v1's
@@ -82,6 +91,12 @@ class KmodRegionGranter final : public RegionGranter {
  private:
   explicit KmodRegionGranter(int fd) : fd_(fd) {}
 
+  struct View {
+    RegionId id = 0;
+    size_t pages = 0;
+  };
+  // XENSHM_IOC_RO_VIEW of a region or view id.
+  Result<View> ViewOf(RegionId region);
   // The region's page count: from the cache, else from List().
   Result<size_t> PagesOf(RegionId region);
   void Forget(RegionId region);

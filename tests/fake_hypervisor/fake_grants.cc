@@ -1,5 +1,6 @@
 #include "tests/fake_hypervisor/fake_grants.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -8,6 +9,11 @@
 #include <utility>
 
 namespace xenshm::fake {
+namespace {
+
+constexpr DomainId kFirstReservedDomain = 0x7ff0;  // Xen's DOMID_FIRST_RESERVED
+
+}  // namespace
 
 class FakeRegionMapping : public RegionMapping {
  public:
@@ -82,11 +88,23 @@ class FakeRegionGranter : public RegionGranter {
     return core_->Revoke(region, domain);
   }
   Status Release(RegionId region) override { return core_->Release(region); }
-  Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region) override {
-    return core_->MapLocal(region);
+  Result<RegionId> ReadOnlyView(RegionId region) override {
+    return core_->ReadOnlyView(region);
   }
+  Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region,
+                                                  bool readonly) override {
+    return core_->MapLocal(region, readonly);
+  }
+  using RegionGranter::MapLocal;
   Result<std::vector<RegionInfo>> List() override { return core_->List(); }
   Result<GranterCounts> Counts() override { return core_->Counts(); }
+  Result<DomainGrantUsage> UsageOf(DomainId domain) override {
+    if (domain >= kFirstReservedDomain) {
+      return Error(Code::kInvalidArgument,
+                   "domain " + std::to_string(domain) + " is reserved");
+    }
+    return core_->UsageOf(domain);
+  }
   Result<uint64_t> FreeGrantEntries() override { return core_->FreeEntries(); }
 
  private:
@@ -166,6 +184,36 @@ GranterCounts GrantCore::Counts() const {
     if (entry.ended) ++counts.deferred_frees;
   }
   return counts;
+}
+
+DomainGrantUsage GrantCore::UsageOf(DomainId domain) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  DomainGrantUsage usage;
+  // Ended entries exist only while mapped, and only their grantee maps.
+  struct Keepers {
+    bool mine = false;
+    bool other = false;
+  };
+  std::map<RegionId, Keepers> released;
+  for (const auto& [ref, entry] : entries_) {
+    if (entry.grantee == domain) {
+      ++(entry.ended ? usage.deferred : usage.grants);
+    }
+    if (!entry.ended || !regions_.at(entry.region).released) continue;
+    Keepers& keepers = released[entry.region];
+    (entry.grantee == domain ? keepers.mine : keepers.other) = true;
+  }
+  for (const auto& [id, keepers] : released) {
+    if (!keepers.mine) continue;
+    const size_t pages = regions_.at(id).pages;
+    if (keepers.other) {
+      usage.shared_pinned_pages += pages;
+    } else {
+      ++usage.pinned_regions;
+      usage.pinned_pages += pages;
+    }
+  }
+  return usage;
 }
 
 RegionMappingCounts GrantCore::MappingCounts(RegionId region) const {
@@ -296,19 +344,53 @@ Status GrantCore::Release(RegionId region) {
   }
   r.grants.clear();
   r.released = true;
+  views_.erase(r.ro_view);
+  r.ro_view = 0;
   MaybeFree(region);
   return Status::Ok();
 }
 
-Result<std::unique_ptr<RegionMapping>> GrantCore::MapLocal(RegionId region) {
+Result<RegionId> GrantCore::ReadOnlyView(RegionId id) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (views_.contains(id)) return id;
+  if (Status live = LiveRegion(id); !live.ok()) return Error(std::move(live));
+  Region& r = regions_.at(id);
+  if (r.ro_view == 0) {
+    r.ro_view = next_region_++;
+    views_[r.ro_view] = id;
+  }
+  return r.ro_view;
+}
+
+Result<std::unique_ptr<RegionMapping>> GrantCore::MapLocal(RegionId id,
+                                                           bool readonly) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto view = views_.find(id);
+  const RegionId region = view != views_.end() ? view->second : id;
   if (Status live = LiveRegion(region); !live.ok()) {
     return Error(std::move(live));
   }
+  if (view != views_.end() && !readonly) {
+    return Error(Code::kNoPermission,
+                 "region " + std::to_string(id) +
+                     " is a read-only view: it cannot be mapped writable");
+  }
   Region& r = regions_.at(region);
   size_t size = r.pages * kPageSize;
-  void* data =
-      mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, r.memfd, 0);
+  void* data = MAP_FAILED;
+  if (readonly) {
+    // A shared mapping of a read-only open has no VM_MAYWRITE, like the
+    // module's view: mprotect(PROT_WRITE) fails with EACCES.
+    const std::string path = "/proc/self/fd/" + std::to_string(r.memfd);
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error(StatusFromErrno(errno, "open " + path));
+    data = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    const int err = errno;
+    close(fd);
+    errno = err;
+  } else {
+    data = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, r.memfd, 0);
+  }
   if (data == MAP_FAILED) return Error(StatusFromErrno(errno, "mmap region"));
   ++r.local_mappings;
   return std::make_unique<FakeRegionMapping>(shared_from_this(), region, data,

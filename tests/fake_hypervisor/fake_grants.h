@@ -18,7 +18,11 @@
 //     region's memory is freed once nothing (peer or dom0) maps it, and a
 //     region allocated later is a new memfd: it never aliases pages a peer
 //     still maps from a released one.
-//  5. Destroying a GrantMapping is a gntdev unmap: it clears the notify byte,
+//  5. A region's read-only view (ReadOnlyView) is an id of the region id
+//     space that only maps read-only: MapLocal maps it from a read-only
+//     open of the memfd, so, as with the module's VM_MAYWRITE, mprotect
+//     cannot make it writable; a writable MapLocal of it is refused.
+//  6. Destroying a GrantMapping is a gntdev unmap: it clears the notify byte,
 //     unmaps, then sends on the notify port. When a domain dies, Xen drops its
 //     mappings from the grant accounting at once; the fake keeps the memory
 //     mapped (so test code holding the pointer does not crash) and does no
@@ -73,6 +77,7 @@ class GrantCore : public std::enable_shared_from_this<GrantCore> {
   void ReleaseDomain(DomainId domain);
 
   GranterCounts Counts() const;
+  DomainGrantUsage UsageOf(DomainId domain) const;
   // Zero counts for an unknown region.
   RegionMappingCounts MappingCounts(RegionId region) const;
 
@@ -95,6 +100,7 @@ class GrantCore : public std::enable_shared_from_this<GrantCore> {
     size_t pages = 0;
     int memfd = -1;
     bool released = false;
+    RegionId ro_view = 0;  // 0 until ReadOnlyView; forgotten at Release
     uint64_t peer_mappings = 0;
     uint64_t local_mappings = 0;
     std::map<DomainId, std::vector<GrantRef>> grants;  // live grants
@@ -111,7 +117,8 @@ class GrantCore : public std::enable_shared_from_this<GrantCore> {
                                       bool readonly);
   Status Revoke(RegionId region, DomainId domain);
   Status Release(RegionId region);
-  Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId region);
+  Result<RegionId> ReadOnlyView(RegionId id);
+  Result<std::unique_ptr<RegionMapping>> MapLocal(RegionId id, bool readonly);
   std::vector<RegionInfo> List() const;
   uint64_t FreeEntries() const;
   void LocalUnmapped(RegionId region);
@@ -144,6 +151,8 @@ class GrantCore : public std::enable_shared_from_this<GrantCore> {
   std::map<GrantRef, Entry> entries_;           // GUARDED_BY(mu_)
   RegionId next_region_ = 1;                    // GUARDED_BY(mu_)
   std::map<RegionId, Region> regions_;          // GUARDED_BY(mu_)
+  // Read-only views of live regions: view id -> region id.
+  std::map<RegionId, RegionId> views_;          // GUARDED_BY(mu_)
   uint64_t next_mapping_ = 1;                   // GUARDED_BY(mu_)
   std::map<uint64_t, MappingRecord> mappings_;  // GUARDED_BY(mu_)
 };

@@ -216,6 +216,37 @@ TEST_F(QuotaTest, AClosedRequestNobodyWithdrawsIsReapedToo) {
       std::chrono::seconds(10)));
 }
 
+TEST_F(QuotaTest, MappingsKeptAcrossADetachAreChargedToTheirDomain) {
+  FakeXenSystem system(&policy_);
+  Client& hog = system.NewClient(kHog);
+  XenStore& xs = *system.OpenProcess(kHog).xenstore;
+  // 8 pages + 1 directory page of the 16 it may be granted.
+  auto kept = hog.Attach("kept", 8 * kPageSize);
+  ASSERT_TRUE(kept) << kept.error().ToString();
+  // It says Closing but keeps the mapping: xenshmd revokes, the grants
+  // stay alive (deferred) while the guest maps them, and the region is
+  // destroyed, so its memory is charged to nobody else.
+  ASSERT_TRUE(xs.Write(kNoTransaction,
+                       schema::FrontendNode(kHog, (*kept)->handle(), "state"),
+                       "5")
+                  .ok());
+  ASSERT_TRUE(Eventually([&] {
+    return xs.Read(kNoTransaction,
+                   schema::BackendNode(kHog, (*kept)->handle(), "state"))
+               .value_or("") == "6";
+  }));
+  // Another 8 pages (+1) would fit if the 8 kept ones were forgotten; they
+  // are not (the directory was unmapped at attach: not kept).
+  auto again = hog.Attach("again", 8 * kPageSize);
+  ASSERT_EQ(CodeOf(again), Code::kQuotaExceeded);
+  EXPECT_NE(again.error().message().find("max-mapped="), std::string::npos)
+      << again.error().message();
+  // Unmapping frees them, and the same attach fits.
+  kept->reset();
+  auto after = hog.Attach("again", 8 * kPageSize);
+  EXPECT_TRUE(after) << after.error().ToString();
+}
+
 TEST_F(QuotaTest, Dom0ProgramsAreNotLimited) {
   FakeXenSystem system(&policy_);
   Client& dom0 = system.NewClient(kDom0);

@@ -13,7 +13,10 @@
 // maps the pages), revokes and releases while that mapping is live (the
 // deferred path), checks that unmapping drains the deferred list, tries
 // hostile arguments, and checks that every count returns to where it was.
-// With --peer it also grants to that guest read-only and revokes.
+// With --peer it also grants to that guest read-only and revokes. It checks
+// the region's read-only view (no writable mmap, no mprotect to writable)
+// and DOMAIN_USAGE's charges along the way: live grants, deferred entries,
+// and the released region that only dom0's gntdev mapping keeps alive.
 // --keep then --resume, as two processes, show that regions outlive the
 // process that made them (a daemon restart).
 //
@@ -133,6 +136,39 @@ GranterCounts Plus(const GranterCounts& base, uint64_t regions, uint64_t pages,
                        .deferred_frees = base.deferred_frees + deferred};
 }
 
+std::string Show(const DomainGrantUsage& u) {
+  return "grants=" + std::to_string(u.grants) +
+         " deferred=" + std::to_string(u.deferred) +
+         " pinned_regions=" + std::to_string(u.pinned_regions) +
+         " pinned_pages=" + std::to_string(u.pinned_pages) +
+         " shared_pinned_pages=" + std::to_string(u.shared_pinned_pages);
+}
+
+// Usage relative to a baseline.
+DomainGrantUsage Plus(const DomainGrantUsage& base, uint64_t grants,
+                      uint64_t deferred, uint64_t pinned_regions,
+                      uint64_t pinned_pages) {
+  return DomainGrantUsage{
+      .grants = base.grants + grants,
+      .deferred = base.deferred + deferred,
+      .pinned_regions = base.pinned_regions + pinned_regions,
+      .pinned_pages = base.pinned_pages + pinned_pages,
+      .shared_pinned_pages = base.shared_pinned_pages};
+}
+
+void ExpectUsage(Reporter& r, KmodRegionGranter& granter,
+                 const std::string& check, DomainId domain,
+                 const DomainGrantUsage& want) {
+  auto usage = granter.UsageOf(domain);
+  if (!usage) {
+    r.Fail(check, usage.error().ToString());
+    return;
+  }
+  r.Expect(check, *usage == want,
+           "domain " + std::to_string(domain) + " has " + Show(*usage) +
+               ", want " + Show(want));
+}
+
 void ExpectCounts(Reporter& r, KmodRegionGranter& granter,
                   const std::string& check, const GranterCounts& want) {
   auto counts = granter.Counts();
@@ -233,6 +269,25 @@ void HostileArguments(Reporter& r, KmodRegionGranter& granter, RegionId region,
   entries.probe = 70000;
   ExpectErrno(r, "hostile/grant-entries-probe-too-big",
               RawIoctl(fd, XENSHM_IOC_GRANT_ENTRIES, &entries), EINVAL);
+  xenshm_ro_view view{};
+  ExpectErrno(r, "hostile/ro-view-region-0",
+              RawIoctl(fd, XENSHM_IOC_RO_VIEW, &view), ENOENT);
+  view.id = region;
+  view.pad = 1;
+  ExpectErrno(r, "hostile/ro-view-pad", RawIoctl(fd, XENSHM_IOC_RO_VIEW, &view),
+              EINVAL);
+  xenshm_domain_usage usage{};
+  usage.domid = 0x7ff0;  // DOMID_FIRST_RESERVED
+  ExpectErrno(r, "hostile/usage-reserved-domid",
+              RawIoctl(fd, XENSHM_IOC_DOMAIN_USAGE, &usage), EINVAL);
+  usage.domid = 0;
+  usage.pad = 1;
+  ExpectErrno(r, "hostile/usage-pad",
+              RawIoctl(fd, XENSHM_IOC_DOMAIN_USAGE, &usage), EINVAL);
+  usage.pad = 0;
+  usage.reserved[2] = 1;
+  ExpectErrno(r, "hostile/usage-reserved",
+              RawIoctl(fd, XENSHM_IOC_DOMAIN_USAGE, &usage), EINVAL);
   ExpectErrno(r, "hostile/unknown-ioctl",
               RawIoctl(fd, _IO(XENSHM_IOC_MAGIC, 0x7f), nullptr), ENOTTY);
 
@@ -254,6 +309,87 @@ void HostileArguments(Reporter& r, KmodRegionGranter& granter, RegionId region,
   close(fd);
 
   if (before) ExpectCounts(r, granter, "hostile/counts-unchanged", *before);
+}
+
+// The region's read-only view, whose pages hold `seed`'s pattern: it maps
+// only without write permission, and neither mprotect nor a ptrace-style
+// write through /proc/self/mem makes it writable. Returns the view's id.
+std::optional<RegionId> CheckReadOnlyView(Reporter& r,
+                                          KmodRegionGranter& granter,
+                                          RegionId region, size_t pages,
+                                          uint8_t seed) {
+  auto view = granter.ReadOnlyView(region);
+  if (!r.Ok("ro-view", StatusOf(view))) return std::nullopt;
+  r.Expect("ro-view/own-id", *view != region, "the view id is the region id");
+  auto again = granter.ReadOnlyView(region);
+  r.Expect("ro-view/same-again", again && *again == *view,
+           again ? "another view " + std::to_string(*again)
+                 : again.error().ToString());
+  auto itself = granter.ReadOnlyView(*view);
+  r.Expect(
+      "ro-view/view-of-view-is-itself", itself && *itself == *view,
+      itself ? "view " + std::to_string(*itself) : itself.error().ToString());
+  r.Expect("ro-view/unlisted", !FindRegion(granter, *view).has_value(),
+           "LIST shows the view");
+  r.Refused("ro-view/grant-refused",
+            StatusOf(granter.Grant(*view, kDom0, /*readonly=*/true)),
+            Code::kNotFound);
+  r.Refused("ro-view/release-refused", granter.Release(*view), Code::kNotFound);
+
+  const size_t size = pages * kPageSize;
+  const int fd = open(XENSHM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+  if (r.Expect("ro-view/open", fd >= 0, std::strerror(errno))) {
+    const off_t offset = static_cast<off_t>(XENSHM_MMAP_OFFSET(*view));
+    void* p =
+        mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
+    r.Expect("ro-view/mmap-writable-refused",
+             p == MAP_FAILED && errno == EACCES,
+             p == MAP_FAILED ? std::strerror(errno) : "mapped writable");
+    if (p != MAP_FAILED) munmap(p, size);
+    p = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, offset);
+    if (r.Expect("ro-view/mmap-read", p != MAP_FAILED, std::strerror(errno))) {
+      r.Expect("ro-view/sees-region", Mismatch(p, size, seed).empty(),
+               Mismatch(p, size, seed));
+      const int rc = mprotect(p, size, PROT_READ | PROT_WRITE);
+      r.Expect("ro-view/mprotect-write-refused", rc != 0 && errno == EACCES,
+               rc == 0 ? "mprotect made it writable" : std::strerror(errno));
+      const int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+      const uint8_t byte = static_cast<uint8_t>(~PatternByte(seed, 0));
+      const ssize_t wrote =
+          mem >= 0 ? pwrite(mem, &byte, 1,
+                            static_cast<off_t>(reinterpret_cast<uintptr_t>(p)))
+                   : -1;
+      r.Expect("ro-view/proc-mem-write-refused",
+               wrote != 1 && Mismatch(p, size, seed).empty(),
+               mem < 0
+                   ? std::string("open /proc/self/mem: ") + std::strerror(errno)
+                   : "a forced write went through");
+      if (mem >= 0) close(mem);
+      munmap(p, size);
+    }
+    close(fd);
+  }
+
+  // Through the granter, as libxenshm maps a read-only attachment.
+  r.Refused("ro-view/map-local-writable-refused",
+            StatusOf(granter.MapLocal(*view)), Code::kNoPermission);
+  auto mapped = granter.MapLocal(*view, /*readonly=*/true);
+  if (r.Ok("ro-view/map-local", StatusOf(mapped))) {
+    void* data = (*mapped)->data();
+    r.Expect("ro-view/map-local-sees-region",
+             Mismatch(data, size, seed).empty(), Mismatch(data, size, seed));
+    r.Expect("ro-view/map-local-mprotect-refused",
+             mprotect(data, size, PROT_READ | PROT_WRITE) != 0,
+             "mprotect made it writable");
+  }
+  // A read-only map asked by the region's own id goes through the view.
+  mapped = granter.MapLocal(region, /*readonly=*/true);
+  if (r.Ok("ro-map-of-region", StatusOf(mapped))) {
+    r.Expect("ro-map-of-region/mprotect-refused",
+             mprotect((*mapped)->data(), size, PROT_READ | PROT_WRITE) != 0,
+             "mprotect made it writable");
+  }
+  return *view;
 }
 
 // Root without CAP_SYS_ADMIN passes the 0600 mode but must be refused.
@@ -283,6 +419,9 @@ int FullRound(Reporter& r, size_t pages, std::optional<DomainId> peer) {
   KmodRegionGranter& granter = **opened;
   auto base = granter.Counts();
   if (!r.Ok("counts", StatusOf(base))) return 1;
+  auto usage = granter.UsageOf(kDom0);
+  if (!r.Ok("usage", StatusOf(usage))) return 1;
+  const DomainGrantUsage base_usage = *usage;
 
   auto budget = granter.Budget(static_cast<uint32_t>(pages));
   if (r.Ok("budget", StatusOf(budget))) {
@@ -326,6 +465,8 @@ int FullRound(Reporter& r, size_t pages, std::optional<DomainId> peer) {
   r.Expect("map-local/shared", Mismatch((*map2)->data(), size, 0x11).empty(),
            Mismatch((*map2)->data(), size, 0x11));
   map2->reset();
+  const std::optional<RegionId> view =
+      CheckReadOnlyView(r, granter, region, pages, 0x11);
 
   // Grant to dom0 itself and map the grants back through gntdev: a peer
   // mapping, as a guest would have.
@@ -337,6 +478,8 @@ int FullRound(Reporter& r, size_t pages, std::optional<DomainId> peer) {
            "want " + std::to_string(pages) + " distinct refs");
   ExpectCounts(r, granter, "grant-dom0/counts",
                Plus(*base, 1, pages, pages, 0));
+  ExpectUsage(r, granter, "usage/live-grants", kDom0,
+              Plus(base_usage, pages, 0, 0, 0));
   r.Refused("grant-dom0/twice",
             StatusOf(granter.Grant(region, kDom0, /*readonly=*/false)),
             Code::kAlreadyAttached);
@@ -364,11 +507,15 @@ int FullRound(Reporter& r, size_t pages, std::optional<DomainId> peer) {
   r.Ok("revoke-while-mapped", granter.Revoke(region, kDom0));
   ExpectCounts(r, granter, "revoke-while-mapped/deferred",
                Plus(*base, 1, pages, 0, peer_map ? pages : 0));
+  // A live region's pages are its own: deferred entries, nothing pinned.
+  ExpectUsage(r, granter, "usage/deferred-while-mapped", kDom0,
+              Plus(base_usage, 0, peer_map ? pages : 0, 0, 0));
   r.Refused("revoke/twice", granter.Revoke(region, kDom0), Code::kNotFound);
   if (peer_map) {
     peer_map.reset();
     ExpectCounts(r, granter, "unmap/deferred-drained",
                  Plus(*base, 1, pages, 0, 0));
+    ExpectUsage(r, granter, "usage/unmap-drains", kDom0, base_usage);
   }
 
   // Read-only grant: a writable gntdev map must fail, a read-only one works.
@@ -387,11 +534,21 @@ int FullRound(Reporter& r, size_t pages, std::optional<DomainId> peer) {
   if (ro_refs) r.Ok("grant-readonly/revoke", granter.Revoke(region, kDom0));
 
   if (peer) {
+    auto peer_base = granter.UsageOf(*peer);
     auto peer_refs = granter.Grant(region, *peer, /*readonly=*/true);
     if (r.Ok("grant-peer", StatusOf(peer_refs))) {
       ExpectCounts(r, granter, "grant-peer/counts",
                    Plus(*base, 1, pages, pages, 0));
+      if (peer_base) {
+        ExpectUsage(r, granter, "usage/peer-grants", *peer,
+                    Plus(*peer_base, pages, 0, 0, 0));
+        ExpectUsage(r, granter, "usage/peer-grants-not-dom0s", kDom0,
+                    base_usage);
+      }
       r.Ok("grant-peer/revoke", granter.Revoke(region, *peer));
+      if (peer_base) {
+        ExpectUsage(r, granter, "usage/peer-revoked", *peer, *peer_base);
+      }
     }
   }
 
@@ -410,6 +567,18 @@ int FullRound(Reporter& r, size_t pages, std::optional<DomainId> peer) {
            "released region still listed");
   ExpectCounts(r, granter, "release-while-mapped/deferred",
                Plus(*base, 0, peer_map ? pages : 0, 0, peer_map ? pages : 0));
+  // Only dom0's gntdev mapping keeps the released region: dom0 pins it.
+  if (peer_map) {
+    ExpectUsage(r, granter, "usage/released-region-pinned", kDom0,
+                Plus(base_usage, 0, pages, 1, pages));
+  }
+  if (view) {
+    r.Refused("ro-view/gone-with-region", StatusOf(granter.ReadOnlyView(*view)),
+              Code::kNotFound);
+    r.Refused("ro-view/unmappable-after-release",
+              StatusOf(granter.MapLocal(*view, /*readonly=*/true)),
+              Code::kNotFound);
+  }
   r.Expect("release/local-map-survives",
            Mismatch((*map1)->data(), size, 0x22).empty(),
            Mismatch((*map1)->data(), size, 0x22));
@@ -423,6 +592,7 @@ int FullRound(Reporter& r, size_t pages, std::optional<DomainId> peer) {
   map1->reset();
   r.Refused("release/twice", granter.Release(region), Code::kNotFound);
   ExpectCounts(r, granter, "counts-back-to-baseline", *base);
+  ExpectUsage(r, granter, "usage-back-to-baseline", kDom0, base_usage);
   return r.failed() ? 1 : 0;
 }
 
@@ -476,6 +646,8 @@ int HoldDeferred(Reporter& r, int seconds) {
   {
     auto granter = KmodRegionGranter::Open(XENSHM_DEVICE_PATH);
     if (!r.Ok("hold/open", StatusOf(granter))) return 1;
+    auto usage = (*granter)->UsageOf(kDom0);
+    if (!r.Ok("hold/usage", StatusOf(usage))) return 1;
     auto id = (*granter)->Allocate(kKeepPages);
     if (!r.Ok("hold/alloc", StatusOf(id))) return 1;
     auto refs = (*granter)->Grant(*id, kDom0, /*readonly=*/false);
@@ -488,6 +660,8 @@ int HoldDeferred(Reporter& r, int seconds) {
     auto counts = (*granter)->Counts();
     r.Expect("hold/deferred", counts && counts->deferred_frees == kKeepPages,
              counts ? Show(*counts) : counts.error().ToString());
+    ExpectUsage(r, **granter, "hold/usage-pinned", kDom0,
+                Plus(*usage, 0, kKeepPages, 1, kKeepPages));
   }  // the fd closes: rmmod is possible now
   std::printf("note holding %zu deferred pages for %d s\n", kKeepPages,
               seconds);
