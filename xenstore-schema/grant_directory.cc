@@ -16,8 +16,11 @@ void WriteGrantDirectory(std::span<const GrantRef> refs,
   GrantDirectoryHeader header{kGrantDirectoryMagic, kGrantDirectoryVersion,
                               static_cast<uint32_t>(refs.size()), 0};
   std::memcpy(pages.data(), &header, sizeof(header));
-  std::memcpy(pages.data() + sizeof(header), refs.data(),
-              refs.size() * sizeof(GrantRef));
+  // memcpy from an empty span's null data() is undefined even for 0 bytes.
+  if (!refs.empty()) {
+    std::memcpy(pages.data() + sizeof(header), refs.data(),
+                refs.size() * sizeof(GrantRef));
+  }
 }
 
 Result<std::vector<GrantRef>> ReadGrantDirectory(
@@ -43,8 +46,12 @@ Result<std::vector<GrantRef>> ReadGrantDirectory(
                      std::to_string(expected_pages) + " refs");
   }
   std::vector<GrantRef> refs(expected_pages);
-  std::memcpy(refs.data(), pages.data() + sizeof(header),
-              expected_pages * sizeof(GrantRef));
+  // An empty vector's data() may be null, and memcpy to null is undefined
+  // even for 0 bytes.
+  if (expected_pages > 0) {
+    std::memcpy(refs.data(), pages.data() + sizeof(header),
+                expected_pages * sizeof(GrantRef));
+  }
   return refs;
 }
 

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "backend/policy/access_rules.h"
+#include "base/hostile_text.h"
 #include "base/numbers.h"
 #include "xenstore-schema/limits.h"
 #include "xenstore-schema/schema.h"
@@ -119,6 +120,16 @@ Result<StanzaItem> ParseCreate(std::string_view value) {
 
 std::string Quoted(const std::string& text) { return "'" + text + "'"; }
 
+// An item as written, for messages: verbatim if it could be an item at all
+// (printable, at most kMaxItemLength bytes), else escaped and shortened, so
+// a refusal of a hostile item stays one bounded, printable line.
+std::string QuotedItem(const std::string& text) {
+  if (text.size() <= kMaxItemLength && IsPrintableAscii(text)) {
+    return Quoted(text);
+  }
+  return QuoteHostile(text);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- items
@@ -216,8 +227,8 @@ Result<std::string> ParseGroupName(std::string_view text) {
   for (char c : text) {
     if (!IsGroupNameChar(c)) {
       return Error(Code::kInvalidArgument,
-                   "group name '" + std::string(text) +
-                       "' has a character outside [A-Za-z0-9_-]");
+                   "group name " + QuoteHostile(text) +
+                       " has a character outside [A-Za-z0-9_-]");
     }
   }
   if (text.front() == '-') {
@@ -390,9 +401,9 @@ RuleSource SourceOf(const LocatedItem& item) {
 Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
                                        const StanzaLimits& limits) {
   auto fail = [&](size_t index, const std::string& reason) {
-    return Error(Code::kInvalidArgument, ErrorLocation(items[index], index) +
-                                             ": " + Quoted(items[index].text) +
-                                             ": " + reason);
+    return Error(Code::kInvalidArgument,
+                 ErrorLocation(items[index], index) + ": " +
+                     QuotedItem(items[index].text) + ": " + reason);
   };
   if (items.size() > kMaxItems) {
     return fail(kMaxItems,

@@ -14,6 +14,8 @@ extern "C" {
 #include <libxlutil.h>
 }
 
+#include "base/hostile_text.h"
+
 namespace xenshm::policy {
 namespace {
 
@@ -44,13 +46,25 @@ class Report {
   Report& operator=(const Report&) = delete;
 
   FILE* stream() const { return stream_; }
-  // What was reported, as one line.
+  // What was reported, as one line. libxlutil quotes the file's bytes
+  // verbatim ("near `...'"), so bytes that are not printable ASCII are
+  // written as \xNN.
   std::string Text() {
     if (stream_ == nullptr) return "";
     std::fflush(stream_);
-    std::string text(buffer_ != nullptr ? buffer_ : "", size_);
-    for (char& c : text) {
-      if (c == '\n') c = ' ';
+    const std::string_view reported(buffer_ != nullptr ? buffer_ : "", size_);
+    std::string text;
+    for (unsigned char c : reported) {
+      if (c == '\n' || c == '\t') {
+        text += ' ';
+      } else if (c >= 0x20 && c <= 0x7e) {
+        text += static_cast<char>(c);
+      } else {
+        static constexpr char kHex[] = "0123456789abcdef";
+        text += "\\x";
+        text += kHex[c >> 4];
+        text += kHex[c & 15];
+      }
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
     return text;
@@ -244,8 +258,8 @@ Result<Dom0Policy> ParseDom0PolicyFile(std::string_view text,
       auto group = ParseGroupName(item.text);
       if (!group) {
         return Error(Code::kInvalidArgument,
-                     ErrorLocation(item, i) + ": '" + item.text +
-                         "': " + group.error().message());
+                     ErrorLocation(item, i) + ": " + QuoteHostile(item.text) +
+                         ": " + group.error().message());
       }
       dom0.groups->insert(*group);
     }
