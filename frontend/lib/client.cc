@@ -49,7 +49,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::chrono::milliseconds kDetachTimeout{2000};
+// Long enough for a busy dom0 (the lab under emulation answered in up to
+// ~4 s), short enough that a dead xenshmd does not hang the caller long.
+constexpr std::chrono::milliseconds kDetachTimeout{5000};
 
 schema::AttachMode WireMode(AttachMode mode) {
   switch (mode) {

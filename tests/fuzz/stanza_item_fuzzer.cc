@@ -82,6 +82,21 @@ void CheckItemBounds(const StanzaItem& item, std::string_view text) {
                  where);
       FUZZ_CHECK(item.pattern.empty() && item.groups.empty(), where);
       break;
+    case ItemKind::kMaxRegions:
+    case ItemKind::kMaxAttachments:
+    case ItemKind::kMaxPending:
+      FUZZ_CHECK(item.limit <= kMaxQuotaCount, where);
+      FUZZ_CHECK(item.pattern.empty() && item.groups.empty() &&
+                     item.name.empty() && item.size == 0,
+                 where);
+      break;
+    case ItemKind::kMaxRegionMemory:
+    case ItemKind::kMaxMapped:
+      FUZZ_CHECK(item.limit <= kMaxQuotaBytes, where);
+      FUZZ_CHECK(item.pattern.empty() && item.groups.empty() &&
+                     item.name.empty() && item.size == 0,
+                 where);
+      break;
   }
 }
 

@@ -86,14 +86,14 @@ class Region {
   Result<std::vector<PeerInfo>> Peers() const;
   // Leaves the region: unmaps it (data() becomes null, at once and whatever
   // is returned), closes this peer's channels, tells xenshmd (state
-  // Closing), waits up to 2 s for xenshmd to confirm (state Closed), then
+  // Closing), waits up to 5 s for xenshmd to confirm (state Closed), then
   // withdraws the request from xenstore (which frees the handle).
   //
   // ok: xenshmd confirmed and the request is withdrawn; this peer has left.
   // On failure every step was still tried, and the first failure is
   // returned, its message naming the region and handle:
   //   - telling xenshmd failed: the xenstore write's code;
-  //   - xenshmd did not confirm within 2 s: kBackendUnavailable (is it
+  //   - xenshmd did not confirm within 5 s: kBackendUnavailable (is it
   //     running?); the region is unmapped and the request withdrawn all the
   //     same;
   //   - withdrawing the request failed: the xenstore remove's code (a
