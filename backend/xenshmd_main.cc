@@ -3,6 +3,7 @@
 // SIGTERM or SIGINT.
 //
 //   xenshmd [--check] [--reset] [--grant-budget ENTRIES] [--policy FILE]
+//           [--pin-dir DIR] [--config-dir DIR]...
 //     --check         open everything, report, and exit
 //     --reset         release regions an earlier xenshmd left in the kernel
 //                     module (their peers must attach again); without it,
@@ -12,19 +13,29 @@
 //     --policy        dom0's policy file (default /etc/xenshm/policy.cfg;
 //                     a missing default file means no dom0 policy: only
 //                     guests with a stanza of their own may attach)
+//     --pin-dir       where each domain UUID's policy is pinned (default
+//                     /var/lib/xenshm/pins; xenshm-xl-create writes there)
+//     --config-dir    where xl configs of domains started without
+//                     xenshm-xl-create are looked for by name (repeatable;
+//                     default /etc/xen/auto, then /etc/xen)
 #include <sys/signalfd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backend/core/daemon.h"
 #include "backend/policy/evaluator.h"
+#include "backend/policy/file_policy_resolver.h"
 #include "backend/policy/xl_config.h"
 #include "base/numbers.h"
 #include "platform/real/kmod_region_granter.h"
@@ -43,6 +54,8 @@ int main(int argc, char** argv) {
   bool check_only = false;
   std::string policy_file(xenshm::policy::kStandardPolicyFile);
   bool policy_file_given = false;
+  std::string pin_dir(xenshm::policy::kStandardPinDirectory);
+  std::vector<std::string> config_dirs;
   xenshm::backend::DaemonOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -53,6 +66,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--policy" && i + 1 < argc) {
       policy_file = argv[++i];
       policy_file_given = true;
+    } else if (arg == "--pin-dir" && i + 1 < argc) {
+      pin_dir = argv[++i];
+    } else if (arg == "--config-dir" && i + 1 < argc) {
+      config_dirs.emplace_back(argv[++i]);
     } else if (arg == "--grant-budget" && i + 1 < argc) {
       auto budget =
           xenshm::ParseDecimal(argv[++i], UINT64_MAX, "--grant-budget");
@@ -64,7 +81,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: xenshmd [--check] [--reset] [--grant-budget N] "
-                   "[--policy FILE]\n");
+                   "[--policy FILE] [--pin-dir DIR] [--config-dir DIR]...\n");
       return 2;
     }
   }
@@ -76,11 +93,22 @@ int main(int argc, char** argv) {
   }
   // Refusals name the file to edit, even when it does not exist yet.
   dom0_policy.file = policy_file;
-  xenshm::policy::Evaluator policy(
-      std::move(dom0_policy), [](std::string_view line) {
-        std::fprintf(stderr, "xenshmd: %.*s\n", static_cast<int>(line.size()),
-                     line.data());
-      });
+  auto log = [](std::string_view line) {
+    std::fprintf(stderr, "xenshmd: %.*s\n", static_cast<int>(line.size()),
+                 line.data());
+  };
+  if (config_dirs.empty()) {
+    config_dirs = xenshm::policy::StandardConfigDirectories();
+  }
+  xenshm::policy::StanzaLimits limits;
+  std::optional<std::set<std::string>> known_groups = dom0_policy.groups;
+  if (known_groups) limits.known_groups = &*known_groups;
+  xenshm::policy::FilePolicyResolver resolver(
+      xenshm::policy::PinStore(pin_dir),
+      xenshm::policy::ConfigScan(
+          config_dirs, limits, [log](const std::string& line) { log(line); }));
+  xenshm::policy::Evaluator policy(std::move(dom0_policy), log);
+  policy.SetResolver(&resolver, std::chrono::seconds(5));
   options.policy = &policy;
   auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kDom0);
   if (!platform) Fatal(platform.error());

@@ -1,7 +1,9 @@
-// DomainInfo: which domains exist and whether they are dying (libxenctrl).
+// DomainInfo: which domains exist, whether they are dying, and their UUIDs
+// (libxenctrl).
 #ifndef XENSHM_PLATFORM_DOMAIN_INFO_H_
 #define XENSHM_PLATFORM_DOMAIN_INFO_H_
 
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -15,6 +17,12 @@ struct DomainState {
   // reference drops, but it runs no more and its grant mappings and event
   // channels are gone. Take it for gone.
   bool dying = false;
+  // The domain's handle as the toolstack set it at creation, formatted as
+  // libxl prints UUIDs ("6d1a3c9e-0b6f-4c47-9a0e-5f2b1d7c8e90"). The guest
+  // cannot change it, and xl keeps it across a reboot, `xl save`/`xl
+  // restore` and migration, so it names the domain across domids
+  // (docs/policy.md). "" when unknown.
+  std::string uuid;
 };
 
 class DomainInfo {

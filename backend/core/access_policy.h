@@ -10,6 +10,7 @@
 #ifndef XENSHM_BACKEND_CORE_ACCESS_POLICY_H_
 #define XENSHM_BACKEND_CORE_ACCESS_POLICY_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,10 +19,14 @@
 
 #include "base/status.h"
 #include "base/types.h"
+#include "platform/domain_info.h"
 #include "platform/xenstore.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm::backend {
+
+// How soon the daemon asks again about a domain the policy is Awaiting.
+inline constexpr std::chrono::milliseconds kPolicyRetry{200};
 
 struct AttachQuestion {
   DomainId domain = 0;
@@ -79,7 +84,22 @@ class AccessPolicy {
   // every domain. Empty: none.
   virtual std::string WatchedRoot() const { return {}; }
   // `domain` appeared, or its policy may have changed.
-  virtual void Refresh(XenStore&, DomainId) {}
+  virtual void Refresh(XenStore&, const DomainState& /*domain*/) {}
+  // True while `domain`'s policy cannot be known yet (its identity is not
+  // readable yet): its requests wait, unanswered, and the daemon calls
+  // Refresh again within kPolicyRetry; the policy bounds the wait and then
+  // decides (no access).
+  virtual bool Awaiting(DomainId) const { return false; }
+  // Region names whose reservation (a create= of another domain's policy)
+  // a live region of another origin holds: the daemon takes the name from
+  // it (docs/policy.md, "Reserved names"). Each with the declarer's name.
+  virtual std::vector<std::pair<std::string, std::string>> SquattedNames()
+      const {
+    return {};
+  }
+  // The daemon renamed region `from` to `to` (it lost a reserved name).
+  virtual void OnRegionRenamed(std::string_view /*from*/,
+                               std::string_view /*to*/) {}
   // `domain` is gone.
   virtual void Forget(XenStore&, DomainId) {}
   // Regions to create for `domain` (they live until it dies). The daemon

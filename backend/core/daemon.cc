@@ -122,19 +122,26 @@ void Daemon::SyncDomains() {
     Log("cannot list domains: " + listed.error().ToString());
     return;
   }
-  std::set<DomainId> alive;
+  std::map<DomainId, DomainState> alive;
   for (const DomainState& state : *listed) {
-    if (!state.dying) alive.insert(state.id);
+    if (!state.dying) alive.emplace(state.id, state);
   }
-  for (DomainId domain : std::set<DomainId>(domains_)) {
-    if (!alive.contains(domain)) ForgetDomain(domain);
+  std::vector<DomainId> gone;
+  for (const auto& [domain, state] : domains_) {
+    // A domid reused between two looks is another domain (its UUID says).
+    auto now = alive.find(domain);
+    if (now == alive.end() || now->second.uuid != state.uuid) {
+      gone.push_back(domain);
+    }
   }
-  for (DomainId domain : alive) {
-    if (!domains_.contains(domain)) SetUpDomain(domain);
+  for (DomainId domain : gone) ForgetDomain(domain);
+  for (const auto& [domain, state] : alive) {
+    if (!domains_.contains(domain)) SetUpDomain(state);
   }
 }
 
-void Daemon::SetUpDomain(DomainId domain) {
+void Daemon::SetUpDomain(const DomainState& state) {
+  const DomainId domain = state.id;
   // The guest's device/ directory is read-only to it (libxl makes it so), so
   // the daemon creates the guest's request directory and hands it over.
   // One transaction, so the guest never sees the directory before it may
@@ -159,9 +166,10 @@ void Daemon::SetUpDomain(DomainId domain) {
         watched.ToString());
     return;
   }
-  domains_.insert(domain);
+  domains_.emplace(domain, state);
   // The policy first: the domain's requests are answered under it.
-  policy_.Refresh(xenstore_, domain);
+  policy_.Refresh(xenstore_, state);
+  ReclaimReservedNames();
   PreCreateRegions(domain);
   ScanDomain(domain);
 }
@@ -187,6 +195,7 @@ void Daemon::ForgetDomain(DomainId domain) {
   }
   PublishUsage(domain);  // what its regions still charge it, if anything
   domains_.erase(domain);
+  awaiting_policy_.erase(domain);
   Log("domain " + std::to_string(domain) + " forgotten");
 }
 
@@ -255,6 +264,13 @@ void Daemon::HandleAttachment(AttachmentKey key) {
     } else {
       PublishFailure(record, moved);
     }
+    return;
+  }
+  if (*state == schema::XenbusState::kInitialised && !record.answered &&
+      policy_.Awaiting(key.domain)) {
+    // Judged when the policy is known (RetryAwaitingPolicies), not by the
+    // wrong rules now; the state is not taken yet, so the retry sees news.
+    awaiting_policy_.insert(key.domain);
     return;
   }
   record.frontend_state = *state;
@@ -505,9 +521,36 @@ void Daemon::WithdrawRequest(AttachmentKey key) {
                          schema::FrontendPath(key.domain, key.handle));
 }
 
+void Daemon::ReclaimReservedNames() {
+  for (const auto& [name, declarer] : policy_.SquattedNames()) {
+    const Region* region = regions_.Find(name);
+    if (region == nullptr) continue;
+    const std::string hidden = name + "@" + std::to_string(region->id);
+    std::string creator = "an unknown domain";
+    for (const auto& [attribute, value] : region->attributes) {
+      if (attribute == schema::kRegistryOwner) creator = "domain " + value;
+    }
+    const size_t peers = region->peers.size();
+    registry_.Remove(name);
+    regions_.Rename(name, hidden);
+    policy_.OnRegionRenamed(name, hidden);
+    registry_.Publish(*regions_.Find(hidden));
+    Log("region '" + name + "' of " + creator + " loses its name: '" + name +
+        "' is reserved by domain '" + declarer +
+        "' (its policy's create=). Its " + std::to_string(peers) +
+        " peers keep its memory as '" + hidden + "'; attaches of '" + name +
+        "' get the declared region");
+  }
+}
+
 void Daemon::PreCreateRegions(DomainId domain) {
   for (const PreCreate& region : policy_.RegionsToPreCreate(domain)) {
-    if (regions_.Find(region.name) != nullptr) continue;
+    if (regions_.Find(region.name) != nullptr) {
+      // The declared region of an earlier run of this domain (others kept
+      // it attached): it lives for this run now.
+      regions_.Mutable(region.name).pinned_by = domain;
+      continue;
+    }
     if (Status made =
             CreateRegion(region.name, region.size, domain, /*charged=*/false);
         !made.ok()) {
@@ -589,8 +632,12 @@ Status Daemon::Run(int stop_fd) {
     constexpr size_t kFirstExitWatch = 3;
     const std::vector<AttachmentKey> watched =
         liveness_.AddExitWatches(attachments_, fds);
-    const int timeout = liveness_.MillisecondsToNextDeadline(
+    int timeout = liveness_.MillisecondsToNextDeadline(
         attachments_, std::chrono::steady_clock::now());
+    if (!awaiting_policy_.empty()) {
+      const int retry = static_cast<int>(kPolicyRetry.count());
+      timeout = timeout < 0 ? retry : std::min(timeout, retry);
+    }
     const int ready = poll(fds.data(), fds.size(), timeout);
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -604,6 +651,7 @@ Status Daemon::Run(int stop_fd) {
     WithdrawOrphanedRequests();
     ReapStaleRequests();
     HandleWatchEvents();
+    RetryAwaitingPolicies();
     // Detaches above unbind ports; an event set aside by an unbind is
     // handled now, not at the next wake-up.
     HandleControlEvents();
@@ -655,10 +703,11 @@ void Daemon::HandleWatchEvents() {
   }
   if (domains_changed) SyncDomains();
   if (policy_changed) {
-    for (DomainId domain : domains_) {
-      policy_.Refresh(xenstore_, domain);
-      PreCreateRegions(domain);
+    for (const auto& [domain, state] : domains_) {
+      policy_.Refresh(xenstore_, state);
     }
+    ReclaimReservedNames();
+    for (const auto& [domain, state] : domains_) PreCreateRegions(domain);
   }
   for (const auto& [domain, change] : changes) {
     if (!domains_.contains(domain)) continue;
@@ -674,6 +723,22 @@ void Daemon::HandleWatchEvents() {
         signals_->RelayEntry(*joined->first, *joined->second, list, index);
       }
     }
+  }
+}
+
+void Daemon::RetryAwaitingPolicies() {
+  for (DomainId domain : std::set<DomainId>(awaiting_policy_)) {
+    auto state = domains_.find(domain);
+    if (state == domains_.end()) {
+      awaiting_policy_.erase(domain);
+      continue;
+    }
+    policy_.Refresh(xenstore_, state->second);
+    if (policy_.Awaiting(domain)) continue;
+    awaiting_policy_.erase(domain);
+    ReclaimReservedNames();
+    PreCreateRegions(domain);
+    ScanDomain(domain);
   }
 }
 

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -99,7 +100,7 @@ class Daemon {
 
   // Domains.
   void SyncDomains();
-  void SetUpDomain(DomainId domain);
+  void SetUpDomain(const DomainState& domain);
   void ForgetDomain(DomainId domain);
   // Reads the domain's request handles and moves each one's state machine.
   void ScanDomain(DomainId domain);
@@ -120,8 +121,16 @@ class Daemon {
   void WithdrawRequest(AttachmentKey key);
 
   // Regions.
-  // Creates the regions `domain`'s policy declares that do not exist yet.
+  // Creates the regions `domain`'s policy declares that do not exist yet,
+  // and keeps those that do (from its earlier run) alive for it.
   void PreCreateRegions(DomainId domain);
+  // Takes reserved names from the regions that hold them without being the
+  // declared region (the policy's SquattedNames): each keeps its memory
+  // and peers under a name no request can ask for, "<name>@<id>".
+  void ReclaimReservedNames();
+  // Asks the policy again about domains whose requests wait for it, and
+  // handles those requests once it has decided.
+  void RetryAwaitingPolicies();
   // Creates a region in the granter and the table; records it with the
   // policy. REQUIRES: no region named `name`.
   // `charged`: its pages count against the creator's quota.
@@ -165,7 +174,9 @@ class Daemon {
   AllowAllPolicy allow_all_;
   AccessPolicy& policy_;
   std::unique_ptr<EventChannels> event_channels_;  // control channels
-  std::set<DomainId> domains_;
+  std::map<DomainId, DomainState> domains_;
+  // Domains with a request waiting for their policy (AccessPolicy::Awaiting).
+  std::set<DomainId> awaiting_policy_;
   RegionTable regions_;
   AttachmentTable attachments_;
   GrantLedger grants_;

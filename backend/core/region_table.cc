@@ -93,4 +93,14 @@ std::vector<AttachmentKey> RegionTable::AttachmentsOf(DomainId domain) const {
   return keys;
 }
 
+void RegionTable::Rename(const std::string& from, const std::string& to) {
+  auto node = regions_.extract(from);
+  node.key() = to;
+  node.mapped().name = to;
+  regions_.insert(std::move(node));
+  for (auto& [key, name] : attachments_) {
+    if (name == from) name = to;
+  }
+}
+
 }  // namespace xenshm::backend

@@ -70,6 +70,9 @@ class RegionTable {
   };
   std::optional<Left> Leave(AttachmentKey key);
   void Erase(const std::string& name);
+  // The region `from` is named `to` from now on (its peers stay).
+  // REQUIRES: a region named `from`, none named `to`.
+  void Rename(const std::string& from, const std::string& to);
   // REQUIRES: a region named `name`.
   Region& Mutable(const std::string& name) { return regions_.at(name); }
 

@@ -25,10 +25,22 @@
 // or not R exists (docs/security.md). Check returns that answer and logs
 // the full one (Explain) through the log callback, for dom0's eyes.
 //
-// Domain policies come from xenstore: Refresh reads a domain's node when the
-// domain appears or the node changes and fails closed on a bad node (the
-// domain may attach nothing, rather than falling back to the default);
-// Forget drops the policy and removes the node when the domain dies.
+// Where a domain's policy comes from (Refresh, docs/policy.md "How a
+// domain gets its policy"): its policy node (/local/domain/0/xenshm/policy/
+// <domid>, written by dom0 tools and tests) when there is one; else, once
+// per domain, the PolicyResolver (a pin of its UUID, an xl config of its
+// name); else the policy file's default. Whatever it found is pinned to the
+// domain's UUID, so a reboot or restore runs with the same rules. A bad
+// node, pin or config fails closed (the domain may attach nothing, rather
+// than falling back to the default) and the log says why; a domain whose
+// name is not readable yet is Awaiting for up to `identity_wait`, then
+// refused. Forget drops the policy and removes the node when it dies.
+//
+// Reserved names (reservations.h): a region name a create= declares is
+// judged for every other domain by the declared region's terms (mode,
+// group), whether or not the region exists yet, and only the declarer's
+// start creates it. A live region of the name that is not the declared one
+// is reported by SquattedNames; the daemon renames it.
 //
 // Region metadata (owner, group, mode) is recorded through OnRegionCreated
 // and OnRegionDestroyed. A region with no record (created before the policy
@@ -38,15 +50,19 @@
 #ifndef XENSHM_BACKEND_POLICY_EVALUATOR_H_
 #define XENSHM_BACKEND_POLICY_EVALUATOR_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "backend/core/access_policy.h"
+#include "backend/policy/policy_resolver.h"
+#include "backend/policy/reservations.h"
 #include "backend/policy/stanza.h"
 #include "base/status.h"
 #include "base/types.h"
@@ -59,6 +75,10 @@ struct RegionMeta {
   std::optional<DomainId> owner;  // nullopt once the owner domain died
   std::string gid;                // "" = no group
   uint32_t mode = kDefaultMode;   // umask already applied
+  // The declaring domain's name for the region its create= made; "" for a
+  // region made by attaching. A declared region's owner is the declarer's
+  // current domain (again after its reboot).
+  std::string declarer;
   friend bool operator==(const RegionMeta&, const RegionMeta&) = default;
 };
 
@@ -87,12 +107,22 @@ class Evaluator : public backend::AccessPolicy {
   backend::DomainQuota QuotaOf(DomainId domain) const override;
   // PolicyRoot() (policy_codec.h).
   std::string WatchedRoot() const override;
-  // Reads `domain`'s policy node: its policy when readable, the default when
-  // absent, DenyEverything (logged) when unreadable or malformed.
-  void Refresh(XenStore& xenstore, DomainId domain) override;
+  // Finds `domain`'s policy as above.
+  void Refresh(XenStore& xenstore, const DomainState& domain) override;
+  void Refresh(XenStore& xenstore, DomainId domain) {
+    DomainState state;
+    state.id = domain;
+    Refresh(xenstore, state);
+  }
+  bool Awaiting(DomainId domain) const override;
+  std::vector<std::pair<std::string, std::string>> SquattedNames()
+      const override;
+  void OnRegionRenamed(std::string_view from, std::string_view to) override;
   // RemoveDomain, and removes the domain's policy node (never dom0's).
   void Forget(XenStore& xenstore, DomainId domain) override;
-  // Its own stanza's or the default's `create=`, with umask applied.
+  // Its own stanza's or the default's `create=`, with umask applied; only
+  // the names reserved for it (a name another domain declared first is
+  // left out: Refresh logged the conflict).
   std::vector<backend::PreCreate> RegionsToPreCreate(
       DomainId domain) const override;
   // Records `name` as created by `creator`: a pre-created region gets its
@@ -104,6 +134,11 @@ class Evaluator : public backend::AccessPolicy {
   // Forgets `name`'s record.
   void OnRegionDestroyed(std::string_view name) override;
 
+  // Where policies of domains without a policy node come from, and how long
+  // a domain whose name cannot be read yet waits; loads the reservations
+  // of every pin. `resolver` must outlive the Evaluator.
+  void SetResolver(PolicyResolver* resolver,
+                   std::chrono::milliseconds identity_wait);
   // Replaces the policy file's part; domain policies and region records are
   // kept. xenshmd reads its policy file once, at start, so nothing calls
   // this there yet; it is what a reload will call.
@@ -116,6 +151,7 @@ class Evaluator : public backend::AccessPolicy {
   // owner rights.
   void RemoveDomain(DomainId domain);
   bool HasDomainPolicy(DomainId domain) const;
+  const ReservationBook& reservations() const { return reservations_; }
   // The record of a region; null if none.
   const RegionMeta* FindRegion(std::string_view name) const;
 
@@ -127,12 +163,30 @@ class Evaluator : public backend::AccessPolicy {
   Decision Decide(const backend::AttachQuestion& question) const;
   // The policy governing `domain`; null means none (it may attach nothing).
   const DomainPolicy* PolicyOf(DomainId domain) const;
+  // The reservation of `region` when `domain` is not its declarer.
+  const Reservation* ReservedFromOthers(DomainId domain,
+                                        std::string_view region) const;
+  // `domain` runs with `found` from now on: pinned, its create= names
+  // declared, the regions it declared earlier owned by it again.
+  void Adopt(const DomainIdentity& who, const FoundPolicy& found);
+  // Declares `policy`'s create= names for `declarer`, logging conflicts.
+  void Declare(const std::string& declarer, const DomainPolicy& policy);
   void Log(const std::string& line) const;
 
   Dom0Policy dom0_;
   std::function<void(std::string_view)> log_;
   std::map<DomainId, DomainPolicy> domains_;
   std::map<std::string, RegionMeta, std::less<>> regions_;
+  PolicyResolver* resolver_ = nullptr;
+  std::chrono::milliseconds identity_wait_{5000};
+  std::map<DomainId, DomainIdentity> identities_;
+  // Domains whose policy came from their policy node (its removal takes
+  // it away), and those the resolver was asked about (asked once).
+  std::set<DomainId> from_node_;
+  std::set<DomainId> resolved_;
+  // Domains Awaiting, since when.
+  std::map<DomainId, std::chrono::steady_clock::time_point> awaiting_;
+  ReservationBook reservations_;
 };
 
 }  // namespace xenshm::policy

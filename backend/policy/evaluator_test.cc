@@ -148,7 +148,7 @@ TEST(EvaluatorTest, ModeBitsByClass) {
   policy.SetDomainPolicy(3, Stanza({"groups=audio"}));
   ASSERT_EQ(Refusal(policy, Ask(1, "frames", Access::kReadWrite, true)), "ok");
   RegionMeta meta = Created(policy, "frames", 1);
-  EXPECT_EQ(meta, (RegionMeta{1, "video", 0640}));
+  EXPECT_EQ(meta, (RegionMeta{1, "video", 0640, ""}));
 
   // Owner: rw.
   EXPECT_EQ(Refusal(policy, Ask(1, "frames", Access::kReadWrite)), "ok");
@@ -274,11 +274,11 @@ TEST(EvaluatorTest, OwnerBitsApplyToTheOwnerEvenIfGroupHasMore) {
 TEST(EvaluatorTest, UmaskAppliesAtCreate) {
   Evaluator policy;
   policy.SetDomainPolicy(1, Stanza({"umask=027", "groups=g"}));
-  EXPECT_EQ(Created(policy, "r", 1), (RegionMeta{1, "g", 0640}));
+  EXPECT_EQ(Created(policy, "r", 1), (RegionMeta{1, "g", 0640, ""}));
   policy.SetDomainPolicy(2, Stanza({"umask=077"}));
   EXPECT_EQ(Created(policy, "s", 2).mode, 0600u);
   // The default is 0666 with no umask.
-  EXPECT_EQ(Created(policy, "t", 9), (RegionMeta{9, "", 0666}));
+  EXPECT_EQ(Created(policy, "t", 9), (RegionMeta{9, "", 0666, ""}));
 }
 
 TEST(EvaluatorTest, PreCreatedRegions) {
@@ -292,7 +292,7 @@ TEST(EvaluatorTest, PreCreatedRegions) {
                 {"frames", 128u << 20, 0644, "audio"},
                 {"log", 4096, 0644, "video"},
             }));
-  EXPECT_EQ(Created(policy, "frames", 1), (RegionMeta{1, "audio", 0644}));
+  EXPECT_EQ(Created(policy, "frames", 1), (RegionMeta{1, "audio", 0644, ""}));
   EXPECT_TRUE(policy.RegionsToPreCreate(2).empty());
 }
 
@@ -417,13 +417,20 @@ TEST_F(EvaluatorStoreTest, RefreshReadsTheNodeAndForgetRemovesIt) {
   policy_.Forget(xenstore(), 3);
   EXPECT_FALSE(policy_.HasDomainPolicy(3));
   EXPECT_EQ(ReadDomainPolicy(xenstore(), 3).error().code(), Code::kNotFound);
-  EXPECT_TRUE(log_.empty());
+  ASSERT_EQ(log_.size(), 1u);
+  EXPECT_NE(log_[0].find("xenshm policy from its policy node"),
+            std::string::npos)
+      << log_[0];
 }
 
 TEST_F(EvaluatorStoreTest, AMissingNodeMeansTheDefaultABadOneNothing) {
-  policy_.SetDomainPolicy(3, Stanza({"deny=*"}));
-  policy_.Refresh(xenstore(), 3);  // no node
+  ASSERT_TRUE(WriteDomainPolicy(xenstore(), 3, Stanza({"deny=*"})).ok());
+  policy_.Refresh(xenstore(), 3);
+  EXPECT_TRUE(policy_.HasDomainPolicy(3));
+  ASSERT_TRUE(RemoveDomainPolicy(xenstore(), 3).ok());
+  policy_.Refresh(xenstore(), 3);  // no node: what it gave is gone
   EXPECT_FALSE(policy_.HasDomainPolicy(3));
+  log_.clear();
   // No default either: nothing.
   EXPECT_NE(Refusal(policy_, Ask(3, "moo")).find("no xenshm policy"),
             std::string::npos);

@@ -190,9 +190,31 @@ class ModelWorld {
     return q.access == Access::kReadWrite && MatchesReadOnly(*policy, q);
   }
 
+  // A name dom0's `xenshm` stanza declares with create= is reserved for
+  // dom0 (reservations.h); every other domain is judged by its declared
+  // mode and group, and may never create it.
+  const RegionSpec* ReservedFromOthers(DomainId domain,
+                                       const std::string& name) const {
+    if (domain == kDom0 || !dom0_.dom0) return nullptr;
+    for (const RegionSpec& spec : dom0_.dom0->pre_created) {
+      if (spec.name == name) return &spec;
+    }
+    return nullptr;
+  }
+
   bool Allows(const AttachQuestion& q) const {
     if (RefusedRegardlessOfRegion(q)) return false;
     const DomainPolicy* policy = PolicyOf(q.domain);
+    if (const RegionSpec* reserved = ReservedFromOthers(q.domain, q.region)) {
+      const uint32_t mode = reserved->mode & ~dom0_.dom0->umask & 0666;
+      const int shift =
+          !reserved->gid.empty() && Contains(policy->groups, reserved->gid) ? 3
+                                                                            : 0;
+      const uint32_t bits = (mode >> shift) & 7;
+      const bool rw = q.creates || q.access == Access::kReadWrite;
+      if (!(rw ? (bits & 6) == 6 : (bits & 4) != 0)) return false;
+      if (q.creates) return false;
+    }
     // A create is read-write, whatever access it asks for.
     if (q.creates) return !MatchesReadOnly(*policy, q);
     auto region = regions_.find(q.region);
@@ -213,6 +235,7 @@ class ModelWorld {
     const DomainPolicy* policy = PolicyOf(domain);
     if (policy == nullptr) return out;
     for (const RegionSpec& spec : policy->pre_created) {
+      if (ReservedFromOthers(domain, spec.name)) continue;
       out.push_back(
           {spec.name, spec.size, spec.mode & ~policy->umask & 0666, spec.gid});
     }
@@ -225,7 +248,7 @@ class ModelWorld {
     if (policy == nullptr) policy = &empty_;
     ModelRegion region{creator, policy->gid, policy->mode};
     for (const RegionSpec& spec : policy->pre_created) {
-      if (spec.name == name) {
+      if (spec.name == name && !ReservedFromOthers(creator, name)) {
         region.gid = spec.gid;
         region.mode = spec.mode;
       }

@@ -1,13 +1,22 @@
 #include "tests/fake_hypervisor/domain_table.h"
 
+#include <cstdio>
 #include <string>
+#include <utility>
 
 namespace xenshm::fake {
 
-std::optional<Caller> DomainTable::Add(DomainId id) {
+std::optional<Caller> DomainTable::Add(DomainId id, std::string uuid) {
   std::lock_guard<std::mutex> lock(mu_);
   if (domains_.contains(id)) return std::nullopt;
-  Entry entry{next_incarnation_++, false};
+  const uint64_t incarnation = next_incarnation_++;
+  if (uuid.empty()) {
+    char made[37];
+    std::snprintf(made, sizeof made, "00000000-0000-4000-8000-%012llx",
+                  static_cast<unsigned long long>(incarnation));
+    uuid = made;
+  }
+  Entry entry{incarnation, false, std::move(uuid)};
   domains_[id] = entry;
   return Caller{id, entry.incarnation};
 }
@@ -55,7 +64,7 @@ std::vector<DomainState> DomainTable::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<DomainState> out;
   for (const auto& [id, entry] : domains_) {
-    out.push_back(DomainState{id, entry.dying});
+    out.push_back(DomainState{id, entry.dying, entry.uuid});
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -33,7 +34,8 @@ class DomainTable {
  public:
   // Adds `id`, running, and returns the caller identity for its processes.
   // Returns nullopt if the id is taken (running or dying).
-  std::optional<Caller> Add(DomainId id);
+  // `uuid` "" gets one made from the incarnation, unique per Add.
+  std::optional<Caller> Add(DomainId id, std::string uuid = "");
   // False if `id` is not running.
   bool MarkDying(DomainId id);
   // False if `id` is not listed.
@@ -53,6 +55,7 @@ class DomainTable {
   struct Entry {
     uint64_t incarnation = 0;
     bool dying = false;
+    std::string uuid;
   };
   mutable std::mutex mu_;
   uint64_t next_incarnation_ = 1;      // GUARDED_BY(mu_)

@@ -25,10 +25,14 @@ FakeHypervisor::FakeHypervisor()
 
 FakeHypervisor::~FakeHypervisor() = default;
 
-void FakeHypervisor::CreateDomain(DomainId id) {
+void FakeHypervisor::CreateDomain(DomainId id) { CreateDomain(id, {}); }
+
+void FakeHypervisor::CreateDomain(DomainId id, const Identity& identity) {
   std::lock_guard<std::mutex> lock(lifecycle_mu_);
-  if (!domains_->Add(id)) Die("CreateDomain of an existing domain", id);
-  xenstore_->IntroduceDomain(id);
+  if (!domains_->Add(id, identity.uuid)) {
+    Die("CreateDomain of an existing domain", id);
+  }
+  xenstore_->IntroduceDomain(id, identity.name, identity.write_name);
 }
 
 void FakeHypervisor::DestroyDomain(DomainId id) {

@@ -46,6 +46,16 @@ class FakeHypervisor {
   // and fires "@introduceDomain".
   // REQUIRES: `id` does not exist (aborts otherwise).
   void CreateDomain(DomainId id);
+  // The same with the toolstack's identity: /local/domain/<id>/name is
+  // `name` (dom0-owned, as libxl writes it) and the domain's UUID `uuid`
+  // ("" makes a fresh one). A reboot or restore is CreateDomain of a new id
+  // with the old name and UUID.
+  struct Identity {
+    std::string name;
+    std::string uuid;
+    bool write_name = true;  // false: no name node (a toolstack too slow)
+  };
+  void CreateDomain(DomainId id, const Identity& identity);
   // Domain `id` dies: its mappings leave the grant accounting (their memory
   // stays mapped), its event channels close (remote ends become unbound), its
   // xenstore connections die, /local/domain/<id> is removed and

@@ -649,17 +649,20 @@ size_t XenStoreCore::WatchesOfLocked(DomainId domain) const {
   return count;
 }
 
-void XenStoreCore::IntroduceDomain(DomainId id) {
+void XenStoreCore::IntroduceDomain(DomainId id, const std::string& given,
+                                   bool write_name) {
   std::lock_guard<std::mutex> lock(mu_);
   View live{&nodes_, nullptr};
   const std::string home = Home(id);
   const std::string empty;
   const std::string domid = std::to_string(id);
-  const std::string name = "domain-" + domid;
+  const std::string name = given.empty() ? "domain-" + domid : given;
   Status status = DoWrite(live, kDom0, home, &empty);
   nodes_.at(home).perms = {{kDom0, XsAccess::kNone}, {id, XsAccess::kRead}};
   if (status.ok()) status = DoWrite(live, kDom0, home + "/domid", &domid);
-  if (status.ok()) status = DoWrite(live, kDom0, home + "/name", &name);
+  if (status.ok() && write_name) {
+    status = DoWrite(live, kDom0, home + "/name", &name);
+  }
   if (status.ok()) status = DoWrite(live, kDom0, home + "/data", &empty);
   if (!status.ok()) {
     std::fprintf(stderr, "fake xenstore: introducing domain %u: %s\n", id,

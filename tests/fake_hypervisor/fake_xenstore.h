@@ -74,7 +74,9 @@ class XenStoreCore : public std::enable_shared_from_this<XenStoreCore> {
   // What libxl does when it creates domain `id`: /local/domain/<id> (owner
   // dom0, readable by <id>) with "domid" and "name" in it, and "data" owned
   // and writable by <id>; then fires "@introduceDomain".
-  void IntroduceDomain(DomainId id);
+  // `name` "" is "domain-<id>"; no "name" node unless `write_name`.
+  void IntroduceDomain(DomainId id, const std::string& name = "",
+                       bool write_name = true);
   // What happens when domain `id` dies: its connections lose their watches
   // and transactions, libxl removes /local/domain/<id> (if `remove_home`),
   // nodes it owned pass to dom0 and permission entries naming it are dropped

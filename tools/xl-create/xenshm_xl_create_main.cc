@@ -1,33 +1,37 @@
 // xenshm-xl-create: `xl create` with the guest's xenshm stanza in force
-// before the guest runs its first instruction.
+// before the guest runs its first instruction, and on every later start of
+// the same domain (reboot, restore, migration).
 //
 // How this works:
 //  1. Parse and validate the stanza (`xenshm = [...]` in CONFIG plus any
 //     KEY=VALUE overrides) against dom0's policy file. A bad stanza is
 //     printed as FILE:LINE: reason and nothing is started.
-//  2. `xl create -p` creates the domain paused.
-//  3. The normalized policy is written to /local/domain/0/xenshm/policy/<d>
-//     (dom0-only); with no stanza, a stale node of an earlier domain with
-//     that id is removed. xenshmd watches that directory, so it applies the
-//     policy before it can see any request from the (still paused) guest.
-//  4. `xl unpause`. If step 3 or 4 fails, the domain is destroyed, so a
-//     domain never runs half-configured.
+//  2. Choose the domain's UUID (the config's `uuid`, else a fresh one) and
+//     pin the policy to it (backend/policy/pin_store.h), before the domain
+//     exists: xenshmd reads the pin when the domain appears, so there is no
+//     moment at which the guest runs without its rules. With no stanza, the
+//     pins of this name are removed (their create= reservations go too).
+//  3. `xl create CONFIG KEY=VALUE... uuid="UUID"`. If it fails, the pin is
+//     removed again.
 // The xl binary is $XENSHM_XL if set (tests use a stand-in), else "xl".
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "backend/policy/pin_store.h"
 #include "backend/policy/policy_codec.h"
 #include "backend/policy/xl_config.h"
-#include "platform/real/real_xenstore.h"
 #include "tools/xl-create/xl_create_args.h"
-#include "xenstore-schema/schema.h"
 
 namespace xenshm::tools {
 namespace {
@@ -93,6 +97,23 @@ Result<std::string> RunXl(const std::vector<std::string>& args, bool capture) {
   return out;
 }
 
+// A random (version 4) UUID, formatted as libxl prints them.
+std::string NewUuid() {
+  std::random_device random;
+  std::array<uint8_t, 16> bytes;
+  for (uint8_t& byte : bytes) byte = static_cast<uint8_t>(random());
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
+  char text[37];
+  std::snprintf(text, sizeof text,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                "%02x%02x%02x%02x%02x%02x",
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5],
+                bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11],
+                bytes[12], bytes[13], bytes[14], bytes[15]);
+  return text;
+}
+
 int Fail(int code, const std::string& message) {
   std::cerr << "xenshm-xl-create: " << message << std::endl;
   return code;
@@ -139,55 +160,43 @@ int Run(const XlCreateArgs& args) {
   if (!name) return Fail(kExitBadStanza, name.error().message());
   if (!*name) return Fail(kExitBadStanza, args.config + ": no name = \"...\"");
 
-  auto xenstore = RealXenStore::Open();
-  if (!xenstore) return Fail(kExitFailed, xenstore.error().ToString());
+  auto uuid =
+      policy::ParseConfigString(*text, args.config, "uuid", args.overrides);
+  if (!uuid) return Fail(kExitBadStanza, uuid.error().message());
+  std::string chosen = *uuid ? **uuid : NewUuid();
+  for (char& c : chosen) c = static_cast<char>(std::tolower(c));
+  if (!policy::IsUuid(chosen)) {
+    return Fail(kExitBadStanza,
+                args.config + ": uuid '" + chosen + "' is not a UUID");
+  }
 
-  // 2. Create paused.
-  std::vector<std::string> create = {"create", "-p"};
+  // 2. The pin, before the domain exists.
+  policy::PinStore pins(args.pin_dir);
+  if (*stanza) {
+    Status pinned = pins.Write(
+        {**name, chosen, {**stanza, "xenshm-xl-create " + args.config, false}});
+    if (!pinned.ok()) {
+      return Fail(kExitFailed, "cannot pin the policy in " + args.pin_dir +
+                                   ": " + pinned.ToString());
+    }
+  } else {
+    for (const policy::PinnedPolicy& old : pins.List()) {
+      if (old.name == **name || old.uuid == chosen) (void)pins.Remove(old.uuid);
+    }
+  }
+
+  // 3. Create.
+  std::vector<std::string> create = {"create"};
   create.insert(create.end(), args.xl_options.begin(), args.xl_options.end());
   create.push_back(args.config);
   create.insert(create.end(), args.overrides.begin(), args.overrides.end());
+  create.push_back("uuid=\"" + chosen + "\"");
   if (auto created = RunXl(create, false); !created) {
+    if (*stanza) (void)pins.Remove(chosen);
     return Fail(kExitFailed, created.error().message());
   }
-  auto domid_text = RunXl({"domid", **name}, true);
-  if (!domid_text) {
-    return Fail(kExitFailed, domid_text.error().message() + "; domain '" +
-                                 **name + "' may be left paused");
-  }
-  while (!domid_text->empty() &&
-         (domid_text->back() == '\n' || domid_text->back() == ' ')) {
-    domid_text->pop_back();
-  }
-  auto domid = schema::ParseDomainId(*domid_text);
-  if (!domid) {
-    return Fail(kExitFailed, "xl domid " + **name + " printed '" + *domid_text +
-                                 "'; domain may be left paused");
-  }
-  auto destroy = [&](const std::string& why) {
-    auto destroyed = RunXl({"destroy", std::to_string(*domid)}, false);
-    return Fail(kExitFailed, why + "; domain " + std::to_string(*domid) +
-                                 (destroyed ? " destroyed"
-                                            : " NOT destroyed: " +
-                                                  destroyed.error().message()));
-  };
-
-  // 3. The policy, while the guest cannot run.
-  Status written = *stanza
-                       ? policy::WriteDomainPolicy(**xenstore, *domid, **stanza)
-                       : policy::RemoveDomainPolicy(**xenstore, *domid);
-  if (!written.ok()) {
-    return destroy("cannot write " + policy::PolicyPath(*domid) + ": " +
-                   written.ToString());
-  }
-
-  // 4. Run.
-  if (auto unpaused = RunXl({"unpause", std::to_string(*domid)}, false);
-      !unpaused) {
-    return destroy(unpaused.error().message());
-  }
-  std::cerr << "xenshm-xl-create: domain " << *domid << " ('" << **name
-            << "') started with "
+  std::cerr << "xenshm-xl-create: domain '" << **name << "' (" << chosen
+            << ") started with "
             << (*stanza       ? "its xenshm stanza"
                 : has_default ? "the policy file's default xenshm policy"
                               : "no xenshm policy (it may attach nothing)")

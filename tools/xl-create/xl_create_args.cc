@@ -5,7 +5,10 @@
 namespace xenshm::tools {
 namespace {
 
-// xl create options that break pause, write the policy, unpause.
+// xl create options that keep xl from returning the created domain (a
+// console, a viewer, the foreground, a dry run) or that xenshm-xl-create
+// cannot check (-p leaves the domain paused: use xl create -p and
+// xenshm-xl-create --check, then xl unpause).
 const std::set<std::string>& RefusedOptions() {
   static const std::set<std::string> refused = {
       "-p", "-c", "-V", "--vncviewer", "--vncviewer-autopass",
@@ -20,7 +23,8 @@ Status Bad(const std::string& reason) {
 }  // namespace
 
 std::string XlCreateUsage() {
-  return "usage: xenshm-xl-create [--policy-file=PATH] [--check] "
+  return "usage: xenshm-xl-create [--policy-file=PATH] [--pin-dir=PATH] "
+         "[--check] "
          "[xl create options] CONFIG [KEY=VALUE...]";
 }
 
@@ -40,6 +44,9 @@ Result<XlCreateArgs> ParseXlCreateArgs(const std::vector<std::string>& argv) {
     } else if (arg.starts_with("--policy-file=")) {
       args.policy_file = arg.substr(sizeof("--policy-file=") - 1);
       if (args.policy_file.empty()) return Error(Bad("empty --policy-file"));
+    } else if (arg.starts_with("--pin-dir=")) {
+      args.pin_dir = arg.substr(sizeof("--pin-dir=") - 1);
+      if (args.pin_dir.empty()) return Error(Bad("empty --pin-dir"));
     } else if (arg == "-f" || arg == "--defconfig") {
       if (i + 1 >= argv.size()) return Error(Bad(arg + " needs a file"));
       args.config = argv[++i];
@@ -52,8 +59,8 @@ Result<XlCreateArgs> ParseXlCreateArgs(const std::vector<std::string>& argv) {
       have_config = true;
     } else if (RefusedOptions().contains(arg)) {
       return Error(Bad("xl create option " + arg +
-                       " cannot be used: xenshm-xl-create creates the domain "
-                       "paused, writes its xenshm policy, then unpauses it"));
+                       " cannot be used: xenshm-xl-create pins the domain's "
+                       "xenshm policy and waits for xl create to finish"));
     } else {
       args.xl_options.push_back(arg);
     }
