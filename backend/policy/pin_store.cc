@@ -125,8 +125,10 @@ Status PinStore::Write(const PinnedPolicy& pin) const {
   if (!IsUuid(pin.uuid)) return Bad("'" + pin.uuid + "' is not a UUID").error();
   auto text = EncodePin(pin);
   if (!text) return text.error();
-  if (mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return StatusFromErrno(errno, "mkdir " + directory_);
+  std::error_code made;
+  std::filesystem::create_directories(directory_, made);
+  if (made || chmod(directory_.c_str(), 0700) != 0) {
+    return StatusFromErrno(made ? made.value() : errno, "mkdir " + directory_);
   }
   const std::string path = PathOf(pin.uuid);
   const std::string temporary = path + ".new";
