@@ -401,6 +401,9 @@ void Evaluator::Refresh(XenStore& xenstore, const DomainState& state) {
         "config of that name with a stanza); " +
         (dom0_.fallback ? "the policy file's default applies"
                         : "it may attach nothing"));
+    // Its name was started without a stanza: what an earlier stanza of that
+    // name declared is not reserved any more.
+    Declare(who.name, DomainPolicy{});
     return;
   }
   Adopt(who, **found);

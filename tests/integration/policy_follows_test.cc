@@ -337,6 +337,22 @@ TEST_F(PolicyFollows, ReservedBeforeTheDeclarerStartsAndGroupPeersKeepIt) {
   EXPECT_EQ(system_.DaemonRegions().Find("cam0")->id, declared);
 }
 
+TEST_F(PolicyFollows, AFreshStartWithoutAStanzaReleasesTheNames) {
+  WriteConfig("xen", "camera.cfg", "camera",
+              R"("allow=cam*", "create=cam0,size=16K,mode=0600")");
+  Boot(1, "camera", "");
+  PinLikeTheWrapper("squatter", kSquatterUuid, R"("allow=*")");
+  Boot(2, "squatter", kSquatterUuid);
+  EXPECT_EQ(Ask(2, "cam0").status, "no-permission");
+  system_.hypervisor().DestroyDomain(1);
+  EXPECT_EQ(Ask(2, "cam0").status, "no-permission");  // still camera's
+  // The admin starts "camera" afresh from a config without a stanza.
+  WriteConfig("xen", "camera.cfg", "camera", "");
+  Boot(3, "camera", "");
+  ASSERT_TRUE(Eventually([&] { return Logged("('camera', 0"); }));
+  EXPECT_EQ(Ask(2, "cam0").status, "ok");
+}
+
 TEST_F(PolicyFollows, ASecondDeclarerIsReportedNotSkippedSilently) {
   PinLikeTheWrapper("camera", kCameraUuid,
                     R"("allow=cam*", "create=cam0,size=16K")");
