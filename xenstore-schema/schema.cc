@@ -1,5 +1,6 @@
 #include "xenstore-schema/schema.h"
 
+#include <algorithm>
 #include <string>
 
 #include "base/hostile_text.h"
@@ -41,8 +42,22 @@ std::string UsageRoot() { return "/local/domain/0/xenshm/usage"; }
 std::string UsagePath(DomainId domain) {
   return UsageRoot() + "/" + std::to_string(domain);
 }
+std::string RegistryKey(std::string_view region_name) {
+  std::string key(region_name);
+  std::replace(key.begin(), key.end(), '.', '@');
+  return key;
+}
+
+std::string RegionNameOfRegistryKey(std::string_view key) {
+  std::string name(key);
+  // A displaced region's leading '@' is its own.
+  std::replace(name.begin() + (name.starts_with('@') ? 1 : 0), name.end(), '@',
+               '.');
+  return name;
+}
+
 std::string RegistryPath(std::string_view region_name) {
-  return RegistryRoot() + "/" + std::string(region_name);
+  return RegistryRoot() + "/" + RegistryKey(region_name);
 }
 std::string FormatPeerRef(PeerRef peer) {
   return std::to_string(peer.domain) + "/" + std::to_string(peer.handle);

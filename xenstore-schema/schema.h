@@ -71,8 +71,16 @@ std::string BackendDomainPath(DomainId domain);
 std::string BackendPath(DomainId domain, uint32_t handle);
 std::string BackendNode(DomainId domain, uint32_t handle,
                         std::string_view node);
-// /local/domain/0/xenshm/regions/<name>: the live-region registry.
+// /local/domain/0/xenshm/regions/<key>: the live-region registry. A
+// region's key is its name with each '.' written '@': xenstored allows no
+// '.' in a node name, and '@' is no region-name character, so the mapping
+// is one to one. (A region that lost its name to a reservation is named
+// "@<id>-<old name>", which no request can name and no key of a requested
+// name can equal: a region name never starts with '.'.)
 std::string RegistryRoot();
+std::string RegistryKey(std::string_view region_name);
+// The region name a registry key stands for.
+std::string RegionNameOfRegistryKey(std::string_view key);
 std::string RegistryPath(std::string_view region_name);
 // /local/domain/0/xenshm/usage/<d>: a domain's usage against its quota,
 // written by xenshmd for xenshmctl; dom0 only.

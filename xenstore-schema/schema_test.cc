@@ -152,5 +152,18 @@ TEST(PeerRef, RoundTripsAndRejectsJunk) {
   }
 }
 
+TEST(Schema, RegistryKeysAreValidXenstoreNamesOneToOne) {
+  EXPECT_EQ(RegistryKey("cam0"), "cam0");
+  EXPECT_EQ(RegistryKey("cam.0.raw"), "cam@0@raw");
+  EXPECT_EQ(RegistryPath("a.b"), "/local/domain/0/xenshm/regions/a@b");
+  EXPECT_EQ(RegionNameOfRegistryKey("cam@0@raw"), "cam.0.raw");
+  // A displaced region keeps its leading '@', so it cannot be taken for a
+  // requested name (none starts with '.').
+  EXPECT_EQ(RegistryKey("@17-a.b"), "@17-a@b");
+  EXPECT_EQ(RegionNameOfRegistryKey("@17-a@b"), "@17-a.b");
+  EXPECT_FALSE(ParseRegionName("@17-a"));
+  EXPECT_FALSE(ParseRegionName(".a"));
+}
+
 }  // namespace
 }  // namespace xenshm::schema

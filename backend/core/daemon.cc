@@ -525,7 +525,7 @@ void Daemon::ReclaimReservedNames() {
   for (const auto& [name, declarer] : policy_.SquattedNames()) {
     const Region* region = regions_.Find(name);
     if (region == nullptr) continue;
-    const std::string hidden = name + "@" + std::to_string(region->id);
+    const std::string hidden = "@" + std::to_string(region->id) + "-" + name;
     std::string creator = "an unknown domain";
     for (const auto& [attribute, value] : region->attributes) {
       if (attribute == schema::kRegistryOwner) creator = "domain " + value;

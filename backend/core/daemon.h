@@ -126,7 +126,7 @@ class Daemon {
   void PreCreateRegions(DomainId domain);
   // Takes reserved names from the regions that hold them without being the
   // declared region (the policy's SquattedNames): each keeps its memory
-  // and peers under a name no request can ask for, "<name>@<id>".
+  // and peers under a name no request can ask for, "@<id>-<name>".
   void ReclaimReservedNames();
   // Asks the policy again about domains whose requests wait for it, and
   // handles those requests once it has decided.

@@ -101,6 +101,22 @@ TEST(Attach, LastDetachDestroysAndTheNextAttachCreatesAFreshRegion) {
   for (size_t i = 0; i < (*fresh)->size(); ++i) ASSERT_EQ(bytes[i], 0) << i;
 }
 
+TEST(Attach, ANameWithDotsIsRegisteredAndListsItsPeers) {
+  // xenstored allows no '.' in a node name: the registry writes it '@'.
+  FakeXenSystem system;
+  auto a = system.NewClient(kGuestA).Attach("cam.0.raw", kPageSize);
+  ASSERT_TRUE(a) << a.error().ToString();
+  auto b = system.NewClient(kGuestB).Attach("cam.0.raw", kPageSize);
+  ASSERT_TRUE(b) << b.error().ToString();
+  auto peers = (*a)->Peers();
+  ASSERT_TRUE(peers) << peers.error().ToString();
+  EXPECT_EQ(peers->size(), 2u);
+  auto size = system.OpenProcess(kGuestA).xenstore->Read(
+      kNoTransaction, "/local/domain/0/xenshm/regions/cam@0@raw/size");
+  ASSERT_TRUE(size) << size.error().ToString();
+  EXPECT_EQ(*size, std::to_string(kPageSize));
+}
+
 TEST(Attach, AttachOnlyModeGivesDoesNotExist) {
   FakeXenSystem system;
   AttachOptions options;

@@ -274,7 +274,7 @@ TEST_F(PolicyFollows, SquatterLosesTheNameWhenTheDeclarerStarts) {
   EXPECT_EQ(declared->size, 64u * 1024);
   EXPECT_TRUE(declared->peers.empty());
   // The squatter keeps its memory, under a name no request can ask for.
-  const std::string hidden = "cam0@" + std::to_string(squatted);
+  const std::string hidden = "@" + std::to_string(squatted) + "-cam0";
   ASSERT_NE(regions.Find(hidden), nullptr);
   EXPECT_EQ(regions.Find(hidden)->peers.size(), 1u);
   EXPECT_TRUE(Logged("region 'cam0' of domain 1 loses its name"));

@@ -108,7 +108,7 @@ int PrintStatus(KmodRegionGranter& granter, XenStore& xenstore) {
   for (const std::string& name : *names) {
     const std::string path = schema::RegistryPath(name);
     std::string line =
-        "region '" + name + "': size " +
+        "region '" + schema::RegionNameOfRegistryKey(name) + "': size " +
         Attribute(xenstore, path, schema::kRegistrySize) + ", owner dom" +
         Attribute(xenstore, path, schema::kRegistryOwner) + ", group " +
         Attribute(xenstore, path, schema::kRegistryGid) + ", mode " +
