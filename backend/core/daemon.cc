@@ -395,10 +395,11 @@ Status Daemon::Attach(Attachment& record,
   } else {
     WriteBackend(key, schema::kNodeGrantDirectory, directory_refs);
   }
+  // Members before Connected, so Region::Peers is right from the answer on.
+  signals_->PublishMembers(region);
   WriteBackend(key, schema::kNodeStatus, std::string(CodeName(Code::kOk)));
   WriteBackend(key, schema::kNodeState,
                schema::StateValue(schema::XenbusState::kConnected));
-  signals_->PublishMembers(region);
   PublishUsage(key.domain);
   Log(Describe(key) + (created ? " created '" : " joined '") + request.name +
       "' as peer " + std::to_string(*index) + " (" +
