@@ -28,6 +28,7 @@ constexpr CodeSpelling kSpellings[] = {
     {Code::kIoError, "io-error"},
     {Code::kNotFound, "not-found"},
     {Code::kBusy, "busy"},
+    {Code::kRateLimited, "rate-limited"},
 };
 
 }  // namespace

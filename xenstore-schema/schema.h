@@ -51,8 +51,9 @@ inline constexpr std::string_view kNodePeers = "peers";
 inline constexpr std::string_view kNodeError = "error";
 // Signals (see xenstore-paths.md, "Signals").
 inline constexpr std::string_view kNodeEventChannel = "event-channel";
+// The members value (member_list.h) and, below it, members/<index>/offer
+// and members/<index>/connected.
 inline constexpr std::string_view kNodeMembers = "members";
-inline constexpr std::string_view kNodeDomain = "domain";
 inline constexpr std::string_view kNodeOffer = "offer";
 inline constexpr std::string_view kNodeConnected = "connected";
 inline constexpr std::string_view kNodeOffers = "offers";

@@ -46,6 +46,7 @@ struct DomainQuota {
   uint64_t region_bytes = 16 << 20;  // total size of the regions it created
   uint64_t mapped_bytes = 8 << 20;   // memory granted to it (grant entries x 4 KiB)
   uint32_t pending = 4;              // requests not yet answered Connected
+  uint32_t request_rate = 16;        // requests acted on per second (burst 2x)
   friend bool operator==(const DomainQuota&, const DomainQuota&) = default;
 };
 // clang-format on

@@ -38,7 +38,8 @@ Daemon::Daemon(Platform& platform, DaemonOptions options)
       policy_(options_.policy != nullptr ? *options_.policy : allow_all_),
       grants_(options_.grant_budget),
       registry_(xenstore_),
-      liveness_(options_.orphan_grace, options_.request_timeout) {}
+      liveness_(options_.orphan_grace, options_.request_timeout),
+      rates_(options_.rate_clock) {}
 
 void Daemon::Log(const std::string& line) {
   if (options_.log) {
@@ -194,6 +195,7 @@ void Daemon::ForgetDomain(DomainId domain) {
     attachments_.Erase(key);
   }
   PublishUsage(domain);  // what its regions still charge it, if anything
+  rates_.Forget(domain);
   domains_.erase(domain);
   awaiting_policy_.erase(domain);
   Log("domain " + std::to_string(domain) + " forgotten");
@@ -239,6 +241,7 @@ void Daemon::HandleAttachment(AttachmentKey key) {
   }
   auto state = schema::ParseState(*raw_state);
   if (!state) {
+    if (!AdmitRequest(record)) return;
     if (!record.answered) {
       PublishFailure(record, state.error());
     } else {
@@ -249,6 +252,7 @@ void Daemon::HandleAttachment(AttachmentKey key) {
   if (created && *state == schema::XenbusState::kConnected) {
     // Connected before we ever answered: an earlier xenshmd's attachment,
     // which we cannot adopt. Its library sees Closed when it next looks.
+    if (!AdmitRequest(record)) return;
     record.frontend_state = *state;
     PublishFailure(record, Status(Code::kBackendUnavailable,
                                   "xenshmd restarted: this attachment is "
@@ -259,6 +263,7 @@ void Daemon::HandleAttachment(AttachmentKey key) {
   if (Status moved =
           schema::CheckFrontendTransition(record.frontend_state, *state);
       !moved.ok()) {
+    if (!AdmitRequest(record)) return;
     if (record.answered) {
       PublishError(key, moved);
     } else {
@@ -271,6 +276,13 @@ void Daemon::HandleAttachment(AttachmentKey key) {
     // Judged when the policy is known (RetryAwaitingPolicies), not by the
     // wrong rules now; the state is not taken yet, so the retry sees news.
     awaiting_policy_.insert(key.domain);
+    return;
+  }
+  // New requests are what a guest can send without end (a request's later
+  // moves are few: forward only). Deferred, its state stays unseen.
+  if (!record.answered &&
+      (created || *state == schema::XenbusState::kInitialised) &&
+      !AdmitRequest(record)) {
     return;
   }
   record.frontend_state = *state;
@@ -411,10 +423,11 @@ Status Daemon::Attach(Attachment& record,
   } else {
     WriteBackend(key, schema::kNodeGrantDirectory, directory_refs);
   }
+  // Members before Connected, so Region::Peers is right from the answer on.
+  signals_->PublishMembers(region);
   WriteBackend(key, schema::kNodeStatus, std::string(CodeName(Code::kOk)));
   WriteBackend(key, schema::kNodeState,
                schema::StateValue(schema::XenbusState::kConnected));
-  signals_->PublishMembers(region);
   PublishUsage(key.domain);
   Log(Describe(key) + (created ? " created '" : " joined '") + request.name +
       "' as peer " + std::to_string(*index) + " (" +
@@ -638,6 +651,10 @@ Status Daemon::Run(int stop_fd) {
       const int retry = static_cast<int>(kPolicyRetry.count());
       timeout = timeout < 0 ? retry : std::min(timeout, retry);
     }
+    if (const int resume = rates_.MillisecondsToNextResume();
+        resume >= 0 && (timeout < 0 || resume < timeout)) {
+      timeout = resume;
+    }
     const int ready = poll(fds.data(), fds.size(), timeout);
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -650,6 +667,7 @@ Status Daemon::Run(int stop_fd) {
     }
     WithdrawOrphanedRequests();
     ReapStaleRequests();
+    ResumeDeferredDomains();
     HandleWatchEvents();
     RetryAwaitingPolicies();
     // Detaches above unbind ports; an event set aside by an unbind is
@@ -710,7 +728,8 @@ void Daemon::HandleWatchEvents() {
     for (const auto& [domain, state] : domains_) PreCreateRegions(domain);
   }
   for (const auto& [domain, change] : changes) {
-    if (!domains_.contains(domain)) continue;
+    // A deferred domain's events wait: it is rescanned when it resumes.
+    if (!domains_.contains(domain) || rates_.Deferred(domain)) continue;
     if (change.rescan) {
       ScanDomain(domain);
     } else {
@@ -835,6 +854,48 @@ void Daemon::PublishUsage(DomainId domain) {
   }
   (void)xenstore_.Write(kNoTransaction, path,
                         FormatUsage(usage, policy_.QuotaOf(domain)));
+}
+
+bool Daemon::AdmitRequest(Attachment& record) {
+  const DomainId domain = record.key.domain;
+  if (domain == kDom0) return true;
+  const RequestRate rate = RequestRate::Of(policy_.QuotaOf(domain));
+  switch (rates_.Charge(domain, rate)) {
+    case Admission::kAdmit:
+      return true;
+    case Admission::kDefer:
+      return false;
+    case Admission::kRefuse:
+      break;
+  }
+  const Status refused = rates_.Refusal(domain, rate);
+  if (record.answered) {
+    PublishError(record.key, refused);
+  } else {
+    Log(Describe(record.key) + ": attach refused: " + refused.ToString());
+    PublishFailure(record, refused);
+  }
+  if (rates_.Deferred(domain)) {
+    Log("domain " + std::to_string(domain) +
+        ": far above its max-request-rate; its requests wait until it is "
+        "back under it");
+  }
+  return false;
+}
+
+void Daemon::ResumeDeferredDomains() {
+  for (DomainId domain : rates_.TakeResumed()) {
+    if (!domains_.contains(domain)) continue;
+    Log("domain " + std::to_string(domain) +
+        ": back under its max-request-rate; rescanned");
+    ScanDomain(domain);
+    // Signal entries it wrote meanwhile: relay what changed.
+    for (AttachmentKey key : regions_.AttachmentsOf(domain)) {
+      if (const auto joined = regions_.FindAttachment(key)) {
+        signals_->Relay(*joined->first, *joined->second);
+      }
+    }
+  }
 }
 
 size_t Daemon::Shutdown() {

@@ -12,8 +12,9 @@
 // AttachmentTable (one record per request handle), GrantLedger (grant
 // entries held), QuotaLedger (what each domain makes dom0 hold),
 // RegistryPublisher (the registry as last written),
-// SignalBroker (members listings and relayed signal channels) and
-// LivenessWatcher (process exits, orphaned requests). The Daemon itself
+// SignalBroker (members listings and relayed signal channels),
+// LivenessWatcher (process exits, orphaned requests) and
+// RequestRateLimiter (how often each guest may ask). The Daemon itself
 // keeps no per-attachment state; it runs the request state machine.
 // Everything read from a guest goes through xenstore-schema's validators.
 //
@@ -38,6 +39,7 @@
 #include "backend/core/quota_ledger.h"
 #include "backend/core/region_table.h"
 #include "backend/core/registry_publisher.h"
+#include "backend/core/request_rate_limiter.h"
 #include "backend/core/signal_broker.h"
 #include "base/status.h"
 #include "base/undo_log.h"
@@ -66,6 +68,9 @@ struct DaemonOptions {
   // yet (docs/real-host.md): Start refuses them (kBusy), or with this set
   // releases them and tells their peers to attach again (--reset).
   bool reset_leftovers = false;
+  // The clock of the per-domain request rate limit; steady_clock::now when
+  // empty (tests set their own, so no test sleeps for a refill).
+  RequestRateLimiter::Clock rate_clock;
 };
 
 class Daemon {
@@ -166,6 +171,14 @@ class Daemon {
                            std::optional<AttachmentKey> except_pending);
   // Writes `domain`'s usage line for xenshmctl (schema::UsagePath).
   void PublishUsage(DomainId domain);
+  // Charges a request of `record`'s domain to its rate limit. False when
+  // refused: then answered rate-limited (the request Closed, or an error
+  // node if already answered), or, for a domain deferred, left for the
+  // rescan when it resumes.
+  bool AdmitRequest(Attachment& record);
+  // Rescans the deferred domains whose rate limit has a token again: their
+  // events were left to coalesce meanwhile.
+  void ResumeDeferredDomains();
 
   Platform& platform_;
   XenStore& xenstore_;
@@ -184,6 +197,7 @@ class Daemon {
   RegistryPublisher registry_;
   std::unique_ptr<SignalBroker> signals_;  // once event_channels_ is open
   LivenessWatcher liveness_;
+  RequestRateLimiter rates_;
 };
 
 }  // namespace xenshm::backend

@@ -27,7 +27,8 @@ std::string FormatUsage(const DomainUsage& usage, const DomainQuota& quota) {
          " attachments=" + Pair(usage.attachments, quota.attachments) +
          " region-memory=" + Pair(usage.region_bytes, quota.region_bytes) +
          " mapped=" + Pair(usage.mapped_bytes, quota.mapped_bytes) +
-         " pending=" + Pair(usage.pending, quota.pending);
+         " pending=" + Pair(usage.pending, quota.pending) +
+         " request-rate=" + std::to_string(quota.request_rate) + "/s";
 }
 
 Status CheckQuota(DomainId domain, const DomainUsage& usage,

@@ -35,7 +35,9 @@ struct DomainUsage {
 };
 
 // "regions=1/4 attachments=2/8 region-memory=4096/16777216 mapped=8192/
-// 8388608 pending=0/4": a domain's usage against its quota, one line.
+// 8388608 pending=0/4 request-rate=16/s": a domain's usage against its
+// quota, one line (the rate is the limit only: it changes every request,
+// the line is written only at charges and refunds).
 std::string FormatUsage(const DomainUsage& usage, const DomainQuota& quota);
 
 // kQuotaExceeded naming the limit, the numbers and the key that raises it

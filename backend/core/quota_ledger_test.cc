@@ -65,7 +65,7 @@ TEST(QuotaLedger, TheShippedDefaultsKeepEightDomainsInsideTheMachine) {
 TEST(QuotaLedger, UsageLineShowsEachCountAgainstItsLimit) {
   EXPECT_EQ(FormatUsage({.regions = 1, .region_bytes = 4096}, DomainQuota{}),
             "regions=1/4 attachments=0/8 region-memory=4096/16777216 "
-            "mapped=0/8388608 pending=0/4");
+            "mapped=0/8388608 pending=0/4 request-rate=16/s");
 }
 
 }  // namespace

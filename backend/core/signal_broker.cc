@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "xenstore-schema/member_list.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm::backend {
@@ -14,20 +15,20 @@ void SignalBroker::Wake(const Peer& peer) {
 }
 
 void SignalBroker::PublishMembers(const Region& region) {
+  schema::MemberList members;
+  for (const auto& [index, member] : region.peers) {
+    members[index] = {member.key.domain, member.key.handle};
+  }
+  const std::string value = schema::FormatMemberList(members);
   for (const auto& [viewer_index, viewer] : region.peers) {
-    std::map<uint32_t, DomainId>& listed = listed_[viewer.key];
-    for (const auto& [index, member] : region.peers) {
-      auto known = listed.find(index);
-      if (known != listed.end() && known->second == member.key.domain) {
-        continue;
-      }
-      (void)xenstore_.Write(kNoTransaction,
-                            schema::BackendMemberPath(
-                                viewer.key.domain, viewer.key.handle, index) +
-                                "/" + std::string(schema::kNodeDomain),
-                            std::to_string(member.key.domain));
-      listed[index] = member.key.domain;
-    }
+    std::string& listed = listed_[viewer.key];
+    if (listed == value) continue;
+    (void)xenstore_.Write(
+        kNoTransaction,
+        schema::BackendNode(viewer.key.domain, viewer.key.handle,
+                            schema::kNodeMembers),
+        value);
+    listed = value;
     Wake(viewer);
   }
 }
@@ -37,15 +38,16 @@ void SignalBroker::UnpublishMember(const Region& region, uint32_t index,
   listed_.erase(departed);
   relayed_.erase(departed);
   for (const auto& [viewer_index, viewer] : region.peers) {
-    (void)xenstore_.Remove(
-        kNoTransaction,
-        schema::BackendMemberPath(viewer.key.domain, viewer.key.handle, index));
-    listed_[viewer.key].erase(index);
-    std::erase_if(relayed_[viewer.key], [&](const auto& entry) {
-      return entry.first.first == index;
-    });
-    Wake(viewer);
+    // members/<index> exists only if something was relayed there.
+    if (std::erase_if(relayed_[viewer.key], [&](const auto& entry) {
+          return entry.first.first == index;
+        }) > 0) {
+      (void)xenstore_.Remove(
+          kNoTransaction, schema::BackendMemberPath(viewer.key.domain,
+                                                    viewer.key.handle, index));
+    }
   }
+  PublishMembers(region);
 }
 
 void SignalBroker::RelayEntry(const Region& region, const Peer& me,

@@ -1,5 +1,6 @@
 // SignalBroker: xenshmd's half of selective signals. It never carries a
-// signal itself. It tells each peer who is attached (members/<i>/domain),
+// signal itself. It tells each peer who is attached (its members value: one
+// node, so a join or leave costs each peer one write and one read),
 // relays the port a lower-index peer offers to a higher-index one
 // (members/<i>/offer) and the binder's acknowledgement back
 // (members/<i>/connected), and wakes a peer on its control channel when its
@@ -32,13 +33,12 @@ class SignalBroker {
         event_channels_(event_channels),
         attachments_(attachments) {}
 
-  // Brings every member's members/ listing of `region` up to date and
-  // wakes them. Writes only entries that changed since it last wrote them
-  // (a join costs the newcomer's listing plus one entry per other peer),
-  // and reads nothing back.
+  // Brings every member's members value of `region` up to date and wakes
+  // those whose value changed: one write per peer, and reads nothing back.
   void PublishMembers(const Region& region);
-  // Removes departed peer `index` (attachment `departed`) from the others'
-  // listings, wakes them, and forgets the departed peer's own listing.
+  // Rewrites the others' members values without departed peer `index`
+  // (attachment `departed`), removes what was relayed to them about it,
+  // wakes them, and forgets the departed peer's own value.
   void UnpublishMember(const Region& region, uint32_t index,
                        AttachmentKey departed);
   // Relays all of `me`'s offers and bind acknowledgements to their
@@ -55,8 +55,8 @@ class SignalBroker {
   XenStore& xenstore_;
   EventChannels& event_channels_;
   const AttachmentTable& attachments_;
-  // What each viewer's members/ listing says: index -> domain.
-  std::map<AttachmentKey, std::map<uint32_t, DomainId>> listed_;
+  // What each viewer's members value says.
+  std::map<AttachmentKey, std::string> listed_;
   // What was relayed to each target: (source index, node) -> value.
   std::map<AttachmentKey,
            std::map<std::pair<uint32_t, std::string>, std::string>>

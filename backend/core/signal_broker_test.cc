@@ -50,6 +50,14 @@ class SignalBrokerTest : public ::testing::Test {
     if (!read) return std::nullopt;
     return *read;
   }
+  std::optional<std::string> Members(uint32_t viewer) {
+    const Peer& peer = region_.peers.at(viewer);
+    auto read = xs0().Read(kNoTransaction,
+                           schema::BackendNode(peer.key.domain, peer.key.handle,
+                                               schema::kNodeMembers));
+    if (!read) return std::nullopt;
+    return *read;
+  }
   // Whether peer `index`'s control channel fired since the last call.
   bool Woken(uint32_t index) {
     EventChannels& channels = *guest_channels_[index];
@@ -84,32 +92,46 @@ class SignalBrokerTest : public ::testing::Test {
 TEST_F(SignalBrokerTest, MembersListEveryPeerToEveryPeerAndWakeThem) {
   SignalBroker broker(xs0(), *channels_, attachments_);
   broker.PublishMembers(region_);
-  EXPECT_EQ(Member(0, 1, schema::kNodeDomain), "2");
-  EXPECT_EQ(Member(1, 0, schema::kNodeDomain), "1");
-  EXPECT_EQ(Member(0, 0, schema::kNodeDomain), "1");
+  EXPECT_EQ(Members(0), "0=1/0 1=2/0");
+  EXPECT_EQ(Members(1), "0=1/0 1=2/0");
   EXPECT_TRUE(Woken(0));
   EXPECT_TRUE(Woken(1));
   region_.peers.erase(0);
   broker.UnpublishMember(region_, 0, {1, 0});
-  EXPECT_FALSE(Member(1, 0, schema::kNodeDomain));
+  EXPECT_EQ(Members(1), "1=2/0");
   EXPECT_TRUE(Woken(1));
 }
 
-TEST_F(SignalBrokerTest, AJoinWritesOnlyWhatChanged) {
+TEST_F(SignalBrokerTest, AJoinWritesOneValuePerPeerAndOnlyIfItChanged) {
   SignalBroker broker(xs0(), *channels_, attachments_);
   broker.PublishMembers(region_);
-  ASSERT_TRUE(xs0().Watch(schema::BackendRoot(), "members").ok());
-  while (xs0().TakeWatchEvent()) {
-  }
+  const uint64_t writes = hv_.Calls(fake::Op::kXsWrite, kDom0);
   broker.PublishMembers(region_);  // nothing changed: nothing written
-  EXPECT_FALSE(xs0().TakeWatchEvent());
+  EXPECT_EQ(hv_.Calls(fake::Op::kXsWrite, kDom0), writes);
   // A rewritten node is not read back: the broker trusts what it wrote.
   ASSERT_TRUE(xs0()
                   .Write(kNoTransaction,
-                         schema::BackendMemberPath(1, 0, 1) + "/domain", "9")
+                         schema::BackendNode(1, 0, schema::kNodeMembers), "x")
                   .ok());
   broker.PublishMembers(region_);
-  EXPECT_EQ(Member(0, 1, schema::kNodeDomain), "9");
+  EXPECT_EQ(Members(0), "x");
+  region_.peers.erase(1);
+  broker.PublishMembers(region_);
+  EXPECT_EQ(Members(0), "0=1/0");
+  // One write per remaining peer, none for the one that left.
+  EXPECT_EQ(hv_.Calls(fake::Op::kXsWrite, kDom0), writes + 2);
+}
+
+TEST_F(SignalBrokerTest, ALeaveRemovesWhatWasRelayedAboutTheDeparted) {
+  SignalBroker broker(xs0(), *channels_, attachments_);
+  broker.PublishMembers(region_);
+  WriteFrontendEntry(0, schema::kNodeOffers, 1, "33");
+  broker.Relay(region_, region_.peers.at(0));
+  ASSERT_EQ(Member(1, 0, schema::kNodeOffer), "33");
+  region_.peers.erase(0);
+  broker.UnpublishMember(region_, 0, {1, 0});
+  EXPECT_FALSE(Member(1, 0, schema::kNodeOffer));
+  EXPECT_EQ(Members(1), "1=2/0");
 }
 
 TEST_F(SignalBrokerTest, RelaysOffersUpwardAndAcknowledgementsDownward) {

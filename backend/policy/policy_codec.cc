@@ -76,6 +76,7 @@ Result<std::string> SerializePolicy(const DomainPolicy& policy) {
       {ItemKind::kMaxRegionMemory, quota.region_bytes, standard.region_bytes},
       {ItemKind::kMaxMapped, quota.mapped_bytes, standard.mapped_bytes},
       {ItemKind::kMaxPending, quota.pending, standard.pending},
+      {ItemKind::kMaxRequestRate, quota.request_rate, standard.request_rate},
   };
   for (const QuotaLine& line : quota_lines) {
     if (line.value == line.standard) continue;

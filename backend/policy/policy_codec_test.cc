@@ -67,7 +67,8 @@ TEST(PolicyCodecTest, QuotaRoundTripsAndOnlyWhatDiffersIsWritten) {
                                      {3, "max-mapped=161M"},
                                      {4, "max-regions=4"},
                                      {5, "max-attachments=0"},
-                                     {6, "max-pending=9"}});
+                                     {6, "max-pending=9"},
+                                     {7, "max-request-rate=40"}});
   auto text = SerializePolicy(policy);
   ASSERT_TRUE(text) << text.error().ToString();
   // max-regions=4 is the default and is left out.
@@ -77,12 +78,13 @@ TEST(PolicyCodecTest, QuotaRoundTripsAndOnlyWhatDiffersIsWritten) {
             "max-region-memory=167772160\n"
             "max-mapped=168820736\n"
             "max-pending=9\n"
+            "max-request-rate=40\n"
             "allow=moo\tguest.cfg line 1\n");
   auto back = ParseSerializedPolicy(*text);
   ASSERT_TRUE(back) << back.error().ToString();
   EXPECT_EQ(*back, policy);
   EXPECT_EQ(back->quota,
-            (backend::DomainQuota{4, 0, 160u << 20, 161u << 20, 9}));
+            (backend::DomainQuota{4, 0, 160u << 20, 161u << 20, 9, 40}));
 }
 
 TEST(PolicyCodecTest, RuleWithoutSourceStaysWithout) {

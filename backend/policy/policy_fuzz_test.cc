@@ -500,6 +500,7 @@ ModelStanza ModelBuild(const std::vector<GenItem>& items,
       quota.region_bytes = item.limit;
     if (item.kind == ItemKind::kMaxMapped) quota.mapped_bytes = item.limit;
     if (item.kind == ItemKind::kMaxPending) quota.pending = count;
+    if (item.kind == ItemKind::kMaxRequestRate) quota.request_rate = count;
   }
   if (gid_index) {
     if (!Contains(policy.groups, policy.gid)) return fail(*gid_index);

@@ -162,6 +162,8 @@ std::string_view ItemKey(ItemKind kind) {
       return "max-mapped";
     case ItemKind::kMaxPending:
       return "max-pending";
+    case ItemKind::kMaxRequestRate:
+      return "max-request-rate";
   }
   return "?";
 }
@@ -340,7 +342,7 @@ Result<StanzaItem> ParseStanzaItem(std::string_view text) {
                "unknown key '" + std::string(key) +
                    "' (expected allow, deny, ro, groups, gid, mode, umask, "
                    "create, max-regions, max-attachments, max-region-memory, "
-                   "max-mapped or max-pending)");
+                   "max-mapped, max-pending or max-request-rate)");
 }
 
 std::string FormatStanzaItem(const StanzaItem& item) {
@@ -371,6 +373,7 @@ std::string FormatStanzaItem(const StanzaItem& item) {
     case ItemKind::kMaxRegionMemory:
     case ItemKind::kMaxMapped:
     case ItemKind::kMaxPending:
+    case ItemKind::kMaxRequestRate:
       return out + std::to_string(item.limit);
   }
   return out;
@@ -478,6 +481,9 @@ Result<DomainPolicy> BuildDomainPolicy(std::span<const LocatedItem> items,
         break;
       case ItemKind::kMaxPending:
         policy.quota.pending = static_cast<uint32_t>(item.limit);
+        break;
+      case ItemKind::kMaxRequestRate:
+        policy.quota.request_rate = static_cast<uint32_t>(item.limit);
         break;
       default:
         break;

@@ -37,6 +37,7 @@
 //   max-region-memory=SIZE  ... total size of the regions it created
 //   max-mapped=SIZE       ... memory granted to it
 //   max-pending=N         ... requests not yet answered
+//   max-request-rate=N    ... requests acted on per second (burst 2N)
 // A quota key not given keeps DomainQuota's default; xenshmd enforces
 // them (docs/security.md), this only reads and carries them. N: 0..
 // kMaxQuotaCount in decimal; quota SIZEs 0..kMaxQuotaBytes.
@@ -152,6 +153,7 @@ enum class ItemKind {
   kMaxRegionMemory,
   kMaxMapped,
   kMaxPending,
+  kMaxRequestRate,
 };
 
 // One item, parsed and validated alone.
@@ -172,8 +174,9 @@ struct StanzaItem {
 std::string_view ItemKey(ItemKind kind);
 // The max-* keys, in the order the xenstore form writes them.
 inline constexpr ItemKind kQuotaItems[] = {
-    ItemKind::kMaxRegions, ItemKind::kMaxAttachments,
-    ItemKind::kMaxRegionMemory, ItemKind::kMaxMapped, ItemKind::kMaxPending};
+    ItemKind::kMaxRegions,      ItemKind::kMaxAttachments,
+    ItemKind::kMaxRegionMemory, ItemKind::kMaxMapped,
+    ItemKind::kMaxPending,      ItemKind::kMaxRequestRate};
 
 // kInvalidArgument with the reason (without location) on a bad item.
 Result<StanzaItem> ParseStanzaItem(std::string_view text);

@@ -113,6 +113,21 @@ TEST(StanzaItemTest, ParsesQuotaKeys) {
   EXPECT_EQ(ParseStanzaItem("max-mapped=0")->limit, 0u);
   EXPECT_EQ(ParseStanzaItem("max-mapped=64G")->limit, uint64_t{64} << 30);
   EXPECT_EQ(ParseStanzaItem("max-mapped=64G")->kind, ItemKind::kMaxMapped);
+  auto rate = ParseStanzaItem("max-request-rate=64");
+  ASSERT_TRUE(rate) << rate.error().ToString();
+  EXPECT_EQ(rate->kind, ItemKind::kMaxRequestRate);
+  EXPECT_EQ(rate->limit, 64u);
+  EXPECT_EQ(FormatStanzaItem(*rate), "max-request-rate=64");
+  EXPECT_EQ(ParseStanzaItem("max-request-rate=0")->limit, 0u);
+  EXPECT_EQ(ParseStanzaItem("max-request-rate=4096")->limit, 4096u);
+}
+
+TEST(StanzaItemTest, RefusesBadRequestRates) {
+  EXPECT_TRUE(Mentions("max-request-rate=4097", "max-request-rate"));
+  EXPECT_TRUE(Mentions("max-request-rate=16/s", "max-request-rate"));
+  EXPECT_TRUE(Mentions("max-request-rate=1K", "max-request-rate"));
+  EXPECT_TRUE(Mentions("max-request-rate=", "max-request-rate"));
+  EXPECT_TRUE(Mentions("max-request-rates=1", "max-request-rate)"));
 }
 
 TEST(StanzaItemTest, RefusesBadQuotaValues) {
@@ -203,6 +218,14 @@ std::string Failure(std::vector<std::string> texts,
   if (policy) return "built";
   EXPECT_EQ(policy.error().code(), Code::kInvalidArgument);
   return policy.error().message();
+}
+
+TEST(StanzaBuilderTest, AppliesTheRequestRateOnce) {
+  auto policy = BuildDomainPolicy(Items({"allow=moo", "max-request-rate=100"}));
+  ASSERT_TRUE(policy) << policy.error().ToString();
+  EXPECT_EQ(policy->quota.request_rate, 100u);
+  EXPECT_EQ(policy->quota.pending, backend::DomainQuota{}.pending);
+  EXPECT_NE(Failure({"max-request-rate=1", "max-request-rate=2"}), "built");
 }
 
 TEST(StanzaBuilderTest, EmptyStanzaIsTheDefaultPolicy) {

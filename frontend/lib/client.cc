@@ -16,6 +16,7 @@
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/limits.h"
+#include "xenstore-schema/member_list.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm {
@@ -409,34 +410,26 @@ Status Region::Detach() {
 Result<std::vector<PeerInfo>> Region::Peers() const {
   const Impl& r = *impl_;
   XenStore& xenstore = *r.platform.xenstore;
-  const std::string peers_path =
-      schema::RegistryPath(r.name) + "/" + std::string(schema::kNodePeers);
-  auto children = xenstore.List(kNoTransaction, peers_path);
-  if (!children) {
-    // No registry for us: say why if xenshmd closed this attachment (a
-    // restart with --reset, or our process was taken for dead).
-    const DomainId self = r.platform.self;
-    auto state =
-        xenstore.Read(kNoTransaction,
-                      schema::BackendNode(self, r.handle, schema::kNodeState));
-    if (state && *state == schema::StateValue(schema::XenbusState::kClosed)) {
-      return Error(ReadStatusNodes(xenstore, self, r.handle));
-    }
-    return std::unexpected(children.error());
+  const DomainId self = r.platform.self;
+  // This attachment's own members value, not the registry: a region's name
+  // may change under us, the attachment stays what it is.
+  auto raw =
+      xenstore.Read(kNoTransaction,
+                    schema::BackendNode(self, r.handle, schema::kNodeMembers));
+  auto state = xenstore.Read(
+      kNoTransaction, schema::BackendNode(self, r.handle, schema::kNodeState));
+  // Closed: say why (a restart with --reset, or our process was taken for
+  // dead) rather than list peers we no longer share the region with.
+  if (state && *state == schema::StateValue(schema::XenbusState::kClosed)) {
+    return Error(ReadStatusNodes(xenstore, self, r.handle));
   }
+  if (!raw) return std::unexpected(raw.error());
+  auto members = schema::ParseMemberList(*raw);
+  if (!members) return std::unexpected(members.error());
   std::vector<PeerInfo> peers;
-  for (const auto& child : *children) {
-    auto index = schema::ParseDecimal(child, schema::kMaxPeers - 1, "peer");
-    auto value = xenstore.Read(kNoTransaction, peers_path + "/" + child);
-    if (!index || !value) continue;  // changed under us
-    auto peer = schema::ParsePeerRef(*value);
-    if (!peer) continue;
-    peers.push_back(
-        {static_cast<uint32_t>(*index), peer->domain, peer->handle});
+  for (const auto& [index, peer] : *members) {
+    peers.push_back({index, peer.domain, peer.handle});
   }
-  std::sort(
-      peers.begin(), peers.end(),
-      [](const PeerInfo& a, const PeerInfo& b) { return a.index < b.index; });
   return peers;
 }
 

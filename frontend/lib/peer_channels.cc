@@ -3,7 +3,9 @@
 #include <poll.h>
 
 #include <chrono>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "xenstore-schema/schema.h"
 
@@ -62,43 +64,57 @@ void PeerChannels::Drop(uint32_t index) {
 Status PeerChannels::Refresh() {
   XenStore& xenstore = *platform_.xenstore;
   const DomainId self = platform_.self;
-  std::map<uint32_t, DomainId> members;
-  auto listed = xenstore.List(
-      kNoTransaction, schema::BackendNode(self, handle_, schema::kNodeMembers));
-  if (listed) {
-    for (const std::string& entry : *listed) {
-      auto index = schema::ParsePeerIndex(entry);
-      if (!index) continue;
-      auto raw = xenstore.Read(kNoTransaction,
-                               BackendMember(*index, schema::kNodeDomain));
-      if (!raw) continue;
-      auto domain = schema::ParseDomainId(*raw);
-      if (domain) members[*index] = *domain;
-    }
+  const std::string members_node =
+      schema::BackendNode(self, handle_, schema::kNodeMembers);
+  // One read says who is attached, however many peers there are.
+  schema::MemberList members;
+  if (auto raw = xenstore.Read(kNoTransaction, members_node)) {
+    if (auto parsed = schema::ParseMemberList(*raw)) members = *parsed;
   }
   if (members != members_) attached_changed_ = true;
-  members_ = members;
+  members_ = std::move(members);
 
   // Channels to peers that left (or whose index now names someone else).
   for (auto it = peers_.begin(); it != peers_.end();) {
     auto member = members_.find(it->first);
-    uint32_t index = it->first;
+    const uint32_t index = it->first;
     ++it;
-    if (member == members_.end() || member->second != peers_[index].domain) {
+    if (member == members_.end() || member->second != peers_[index].peer) {
       Drop(index);
     }
   }
 
-  for (const auto& [index, domain] : members_) {
+  // What xenshmd relayed (members/<index>: an offer from a lower index, an
+  // acknowledgement from a higher one), listed only while some channel
+  // still waits for it, and read only for those channels: a peer that is
+  // set up costs nothing here, so a join costs each settled peer O(1).
+  std::set<uint32_t> relayed;
+  bool waiting = false;
+  for (const auto& [index, member] : members_) {
+    auto existing = peers_.find(index);
+    if (index != my_index_ &&
+        (existing == peers_.end() || !existing->second.sendable)) {
+      waiting = true;
+    }
+  }
+  if (waiting) {
+    if (auto listed = xenstore.List(kNoTransaction, members_node)) {
+      for (const std::string& entry : *listed) {
+        if (auto index = schema::ParsePeerIndex(entry)) relayed.insert(*index);
+      }
+    }
+  }
+
+  for (const auto& [index, member] : members_) {
     if (index == my_index_) continue;
     auto existing = peers_.find(index);
     if (index > my_index_) {
       // We offer.
       if (existing == peers_.end()) {
-        auto port = channels_->AllocateUnbound(domain);
+        auto port = channels_->AllocateUnbound(member.domain);
         if (!port) return port.error();
         Channel channel;
-        channel.domain = domain;
+        channel.peer = member;
         channel.local_port = *port;
         channel.offered = true;
         peers_[index] = channel;
@@ -109,22 +125,22 @@ Status PeerChannels::Refresh() {
                            std::to_string(*port)));
       }
       Channel& channel = peers_[index];
-      if (!channel.sendable) {
+      if (!channel.sendable && relayed.contains(index)) {
         auto connected = xenstore.Read(
             kNoTransaction, BackendMember(index, schema::kNodeConnected));
         channel.sendable = connected && *connected == "1";
       }
-    } else if (existing == peers_.end()) {
+    } else if (existing == peers_.end() && relayed.contains(index)) {
       // We bind what the lower index offered, once xenshmd relayed it.
       auto raw = xenstore.Read(kNoTransaction,
                                BackendMember(index, schema::kNodeOffer));
       if (!raw) continue;
       auto remote_port = schema::ParsePort(*raw);
       if (!remote_port) continue;
-      auto local = channels_->BindInterdomain(domain, *remote_port);
+      auto local = channels_->BindInterdomain(member.domain, *remote_port);
       if (!local) continue;  // stale offer; a fresh one will come
       Channel channel;
-      channel.domain = domain;
+      channel.peer = member;
       channel.local_port = *local;
       channel.sendable = true;
       channel.awaiting_spurious = true;
@@ -258,7 +274,7 @@ PeerSet PeerChannels::Reachable() const {
 PeerSet PeerChannels::PeersOfDomain(DomainId domain) const {
   PeerSet set = 0;
   for (const auto& [index, member] : members_) {
-    if (member == domain) set |= PeerBit(index);
+    if (member.domain == domain) set |= PeerBit(index);
   }
   return set;
 }

@@ -4,7 +4,8 @@
 // How this works:
 //  1. xenshmd offers a control channel (backend node `event-channel`); we
 //     bind it and it wakes us whenever our view changes.
-//  2. The backend lists the attached peers under members/<index>/domain.
+//  2. The backend lists the attached peers in one value, members
+//     ("<index>=<domid>/<handle> ...", xenstore-schema/member_list.h).
 //     For each pair the lower index allocates an unbound port for the other
 //     domain and writes it under its own offers/<index>; xenshmd relays it
 //     to the higher index as members/<lower>/offer, who binds it.
@@ -27,6 +28,7 @@
 #include "base/status.h"
 #include "platform/platform.h"
 #include "xenshm/signals.h"
+#include "xenstore-schema/member_list.h"
 
 namespace xenshm {
 
@@ -58,7 +60,7 @@ class PeerChannels {
 
  private:
   struct Channel {
-    DomainId domain = 0;
+    schema::PeerRef peer;  // the attachment the channel goes to
     EventPort local_port = 0;
     bool offered = false;   // we allocated it (we are the lower index)
     bool sendable = false;  // the peer is known to listen on it
@@ -89,8 +91,8 @@ class PeerChannels {
   const uint32_t my_index_;
   std::unique_ptr<EventChannels> channels_;
   EventPort control_port_ = 0;
-  std::map<uint32_t, DomainId> members_;  // attached peers by index (with us)
-  std::map<uint32_t, Channel> peers_;     // channels by peer index
+  schema::MemberList members_;         // attached peers by index (with us)
+  std::map<uint32_t, Channel> peers_;  // channels by peer index
   PeerSet signaled_by_ = 0;
   bool attached_changed_ = true;  // the first status reports the members
   bool refresh_needed_ = false;

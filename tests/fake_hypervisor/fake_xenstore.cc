@@ -465,7 +465,7 @@ Result<std::vector<std::string>> XenStoreCore::List(uint64_t conn,
                                                     XsTransaction t,
                                                     const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto r = BeginNodeRequest(conn, t, "xs directory", std::nullopt, path);
+  auto r = BeginNodeRequest(conn, t, "xs directory", Op::kXsList, path);
   if (!r) return std::unexpected(r.error());
   auto found = FindReadable(r->view, r->who, r->path);
   if (!found) return std::unexpected(found.error());
@@ -476,7 +476,8 @@ Result<std::vector<std::string>> XenStoreCore::List(uint64_t conn,
 Result<std::vector<XsPermission>> XenStoreCore::GetPermissions(
     uint64_t conn, XsTransaction t, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto r = BeginPathRequest(conn, "xs get_perms", std::nullopt, path, true);
+  auto r =
+      BeginPathRequest(conn, "xs get_perms", Op::kXsGetPermissions, path, true);
   if (!r) return std::unexpected(r.error());
   if (r->path[0] == '@') {
     const auto& perms = special_perms_.at(r->path);

@@ -22,6 +22,10 @@ std::string_view OpName(Op op) {
       return "xs-transaction-end";
     case Op::kXsWatch:
       return "xs-watch";
+    case Op::kXsList:
+      return "xs-directory";
+    case Op::kXsGetPermissions:
+      return "xs-get-permissions";
     case Op::kRegionAllocate:
       return "region-allocate";
     case Op::kGrant:

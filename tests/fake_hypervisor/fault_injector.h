@@ -28,6 +28,8 @@ enum class Op {
   kXsTransactionStart,  // XenStore::TransactionStart
   kXsTransactionEnd,    // XenStore::TransactionEnd with commit=true
   kXsWatch,             // XenStore::Watch
+  kXsList,              // XenStore::List
+  kXsGetPermissions,    // XenStore::GetPermissions
   kRegionAllocate,      // RegionGranter::Allocate
   kGrant,               // RegionGranter::Grant (grant entry allocation)
   kGrantMap,            // GrantMapper::Map

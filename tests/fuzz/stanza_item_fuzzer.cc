@@ -85,6 +85,7 @@ void CheckItemBounds(const StanzaItem& item, std::string_view text) {
     case ItemKind::kMaxRegions:
     case ItemKind::kMaxAttachments:
     case ItemKind::kMaxPending:
+    case ItemKind::kMaxRequestRate:
       FUZZ_CHECK(item.limit <= kMaxQuotaCount, where);
       FUZZ_CHECK(item.pattern.empty() && item.groups.empty() &&
                      item.name.empty() && item.size == 0,

@@ -35,6 +35,7 @@ enum class Code {
   kIoError,        // an unexpected errno from the platform.
   kNotFound,       // a path, port or object does not exist (ENOENT).
   kBusy,           // the object is still in use (EBUSY).
+  kRateLimited,    // the domain sent requests faster than its rate limit.
 };
 
 // Stable, lower-case, hyphenated spelling used in xenstore and by the CLIs

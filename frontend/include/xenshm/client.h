@@ -80,7 +80,8 @@ class Region {
   // The mapping: size() bytes, page aligned. Null after Detach.
   void* data() const;
 
-  // The peers attached now (from the registry only members can read).
+  // The peers attached now (this attachment's own members value, which
+  // only it can read, so it holds whatever the region is called).
   // If xenshmd has closed this attachment (restarted with --reset), the
   // error is its status: backend-unavailable, "xenshmd restarted: ...".
   Result<std::vector<PeerInfo>> Peers() const;
