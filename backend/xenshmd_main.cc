@@ -3,7 +3,7 @@
 // SIGTERM or SIGINT.
 //
 //   xenshmd [--check] [--reset] [--grant-budget ENTRIES] [--policy FILE]
-//           [--pin-dir DIR] [--config-dir DIR]...
+//           [--pin-dir DIR] [--config-dir DIR]... [--lock-file FILE]
 //     --check         open everything, report, and exit
 //     --reset         release regions an earlier xenshmd left in the kernel
 //                     module (their peers must attach again); without it,
@@ -18,7 +18,14 @@
 //     --config-dir    where xl configs of domains started without
 //                     xenshm-xl-create are looked for by name (repeatable;
 //                     default /etc/xen/auto, then /etc/xen)
+//     --lock-file     held while xenshmd runs, so only one runs at a time
+//                     (default /run/xenshmd.lock; it holds the pid)
+// SIGHUP re-reads the policy file (a bad file is logged and the old policy
+// kept); attachments stay. SIGTERM and SIGINT stop xenshmd.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -56,6 +63,7 @@ int main(int argc, char** argv) {
   bool policy_file_given = false;
   std::string pin_dir(xenshm::policy::kStandardPinDirectory);
   std::vector<std::string> config_dirs;
+  std::string lock_file = "/run/xenshmd.lock";
   xenshm::backend::DaemonOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -68,6 +76,8 @@ int main(int argc, char** argv) {
       policy_file_given = true;
     } else if (arg == "--pin-dir" && i + 1 < argc) {
       pin_dir = argv[++i];
+    } else if (arg == "--lock-file" && i + 1 < argc) {
+      lock_file = argv[++i];
     } else if (arg == "--config-dir" && i + 1 < argc) {
       config_dirs.emplace_back(argv[++i]);
     } else if (arg == "--grant-budget" && i + 1 < argc) {
@@ -81,7 +91,8 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: xenshmd [--check] [--reset] [--grant-budget N] "
-                   "[--policy FILE] [--pin-dir DIR] [--config-dir DIR]...\n");
+                   "[--policy FILE] [--pin-dir DIR] [--config-dir DIR]... "
+                   "[--lock-file FILE]\n");
       return 2;
     }
   }
@@ -110,6 +121,43 @@ int main(int argc, char** argv) {
   xenshm::policy::Evaluator policy(std::move(dom0_policy), log);
   policy.SetResolver(&resolver, std::chrono::seconds(5));
   options.policy = &policy;
+  // SIGHUP: the file again, on the daemon's thread; a bad one changes
+  // nothing.
+  options.reload = [&policy, policy_file, policy_file_given, log] {
+    xenshm::policy::Dom0Policy reread;
+    if (policy_file_given || std::filesystem::exists(policy_file)) {
+      auto read = xenshm::policy::ReadDom0PolicyFile(policy_file);
+      if (!read) {
+        log("reload: keeping the old policy: " + read.error().ToString());
+        return;
+      }
+      reread = std::move(*read);
+    }
+    reread.file = policy_file;
+    policy.SetDom0Policy(std::move(reread));
+    log("reload: read " + policy_file);
+  };
+  // One xenshmd at a time: two would hand out the same names twice. (Not
+  // for --check, which only looks.)
+  const int lock_fd =
+      check_only ? -1
+                 : open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (!check_only && lock_fd < 0) {
+    Fatal(xenshm::StatusFromErrno(errno, "open " + lock_file));
+  }
+  if (!check_only && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    char holder[32] = {};
+    (void)!pread(lock_fd, holder, sizeof(holder) - 1, 0);
+    Fatal(xenshm::Status(xenshm::Code::kBusy,
+                         "another xenshmd runs (pid " + std::string(holder) +
+                             ", it holds " + lock_file + "); stop it first"));
+  }
+  if (!check_only) {
+    const std::string pid = std::to_string(getpid());
+    (void)!ftruncate(lock_fd, 0);
+    (void)!pwrite(lock_fd, pid.data(), pid.size(), 0);
+  }
+
   auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kDom0);
   if (!platform) Fatal(platform.error());
   auto granter = xenshm::OpenKmodRegionGranter();
@@ -131,10 +179,20 @@ int main(int argc, char** argv) {
   }
   const int stop_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
   if (stop_fd < 0) Fatal(xenshm::StatusFromErrno(errno, "signalfd"));
+  sigset_t reload_signals;
+  sigemptyset(&reload_signals);
+  sigaddset(&reload_signals, SIGHUP);
+  if (sigprocmask(SIG_BLOCK, &reload_signals, nullptr) != 0) {
+    Fatal(xenshm::StatusFromErrno(errno, "sigprocmask"));
+  }
+  const int reload_fd = signalfd(-1, &reload_signals, SFD_CLOEXEC);
+  if (reload_fd < 0) Fatal(xenshm::StatusFromErrno(errno, "signalfd"));
 
   xenshm::backend::Daemon daemon(*platform, options);
   if (xenshm::Status started = daemon.Start(); !started.ok()) Fatal(started);
-  if (xenshm::Status ran = daemon.Run(stop_fd); !ran.ok()) Fatal(ran);
+  if (xenshm::Status ran = daemon.Run(stop_fd, reload_fd); !ran.ok()) {
+    Fatal(ran);
+  }
   const size_t attached = daemon.Shutdown();
   if (attached > 0) {
     std::fprintf(stderr,

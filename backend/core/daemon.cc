@@ -637,12 +637,14 @@ void Daemon::WriteBackend(AttachmentKey key, std::string_view node,
   }
 }
 
-Status Daemon::Run(int stop_fd) {
+Status Daemon::Run(int stop_fd, int reload_fd) {
   while (true) {
     std::vector<pollfd> fds = {{stop_fd, POLLIN, 0},
                                {xenstore_.watch_fd(), POLLIN, 0},
-                               {event_channels_->fd(), POLLIN, 0}};
-    constexpr size_t kFirstExitWatch = 3;
+                               {event_channels_->fd(), POLLIN, 0},
+                               {reload_fd, POLLIN, 0}};  // ignored if -1
+    constexpr size_t kReload = 3;
+    constexpr size_t kFirstExitWatch = 4;
     const std::vector<AttachmentKey> watched =
         liveness_.AddExitWatches(attachments_, fds);
     int timeout = liveness_.MillisecondsToNextDeadline(
@@ -661,6 +663,14 @@ Status Daemon::Run(int stop_fd) {
       return StatusFromErrno(errno, "xenshmd's poll");
     }
     if (fds[0].revents != 0) return Status();
+    if (fds[kReload].revents != 0) {
+      // A signalfd's record or an eventfd's count: either fits.
+      char drained[sizeof(uint64_t) * 16];
+      (void)!read(reload_fd, drained, sizeof(drained));
+      if (options_.reload) options_.reload();
+      ApplyPolicyChange();
+      Log("reloaded; attachments unchanged");
+    }
     HandleControlEvents();
     for (size_t i = 0; i < watched.size(); ++i) {
       if (fds[kFirstExitWatch + i].revents != 0) HandleProcessExit(watched[i]);
@@ -676,7 +686,7 @@ Status Daemon::Run(int stop_fd) {
   }
 }
 
-Status Daemon::Run(std::stop_token stop) {
+Status Daemon::Run(std::stop_token stop, int reload_fd) {
   const int stop_fd = eventfd(0, EFD_CLOEXEC);
   if (stop_fd < 0) return StatusFromErrno(errno, "eventfd");
   Status ran;
@@ -685,7 +695,7 @@ Status Daemon::Run(std::stop_token stop) {
       const uint64_t one = 1;
       (void)!write(stop_fd, &one, sizeof(one));
     });
-    ran = Run(stop_fd);
+    ran = Run(stop_fd, reload_fd);
   }
   close(stop_fd);
   return ran;
@@ -724,8 +734,7 @@ void Daemon::HandleWatchEvents() {
     for (const auto& [domain, state] : domains_) {
       policy_.Refresh(xenstore_, state);
     }
-    ReclaimReservedNames();
-    for (const auto& [domain, state] : domains_) PreCreateRegions(domain);
+    ApplyPolicyChange();
   }
   for (const auto& [domain, change] : changes) {
     // A deferred domain's events wait: it is rescanned when it resumes.
@@ -743,6 +752,11 @@ void Daemon::HandleWatchEvents() {
       }
     }
   }
+}
+
+void Daemon::ApplyPolicyChange() {
+  ReclaimReservedNames();
+  for (const auto& [domain, state] : domains_) PreCreateRegions(domain);
 }
 
 void Daemon::RetryAwaitingPolicies() {

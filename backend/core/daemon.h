@@ -71,6 +71,12 @@ struct DaemonOptions {
   // The clock of the per-domain request rate limit; steady_clock::now when
   // empty (tests set their own, so no test sleeps for a refill).
   RequestRateLimiter::Clock rate_clock;
+  // A reload (xenshmd's SIGHUP, Run's `reload_fd`): runs on the daemon's
+  // thread, re-reads what the policy is made of (dom0's policy file); then
+  // the daemon applies it. Attachments stay: a peer a reload no longer
+  // allows keeps its attachment until it detaches, and its next attach is
+  // judged by the new rules (docs/policy.md, "Reloading").
+  std::function<void()> reload;
 };
 
 class Daemon {
@@ -87,9 +93,10 @@ class Daemon {
   // in poll(), woken only by its file descriptors (xenstore watches, the
   // control channels, dom0 programs' pidfds, `stop_fd`) or when an orphan's
   // grace ends. An error is one the loop cannot carry on from (poll failed).
-  Status Run(int stop_fd);
+  // `reload_fd` (-1: none), when readable, is drained and a reload done.
+  Status Run(int stop_fd, int reload_fd = -1);
   // The same until `stop` is requested (tests run the daemon on a thread).
-  Status Run(std::stop_token stop);
+  Status Run(std::stop_token stop, int reload_fd = -1);
   // Before exiting: destroys the regions nobody is attached to (pre-created
   // ones; a new xenshmd creates them again). Returns how many regions have
   // peers and so stay in the kernel module.
@@ -136,6 +143,9 @@ class Daemon {
   // Asks the policy again about domains whose requests wait for it, and
   // handles those requests once it has decided.
   void RetryAwaitingPolicies();
+  // After the policy changed: reserved names taken back, declared regions
+  // made.
+  void ApplyPolicyChange();
   // Creates a region in the granter and the table; records it with the
   // policy. REQUIRES: no region named `name`.
   // `charged`: its pages count against the creator's quota.

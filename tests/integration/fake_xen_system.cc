@@ -1,6 +1,10 @@
 #include "tests/integration/fake_xen_system.h"
 
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdint>
 
 namespace xenshm::testing {
 
@@ -9,7 +13,8 @@ FakeXenSystem::FakeXenSystem(
     std::function<void(backend::DaemonOptions&)> configure)
     : hypervisor_(std::make_unique<fake::FakeHypervisor>()),
       policy_(policy),
-      configure_(std::move(configure)) {
+      configure_(std::move(configure)),
+      reload_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   Status started = StartDaemon(/*reset=*/false);
   if (!started.ok()) {
     ADD_FAILURE() << started.ToString();
@@ -42,10 +47,15 @@ void FakeXenSystem::RunDaemonThread() {
   // The same loop as xenshmd's main: an error it cannot carry on from
   // fails the test.
   daemon_thread_ = std::jthread([this](std::stop_token stop) {
-    if (Status ran = daemon_->Run(stop); !ran.ok()) {
+    if (Status ran = daemon_->Run(stop, reload_fd_); !ran.ok()) {
       ADD_FAILURE() << "xenshmd's loop stopped: " << ran.ToString();
     }
   });
+}
+
+void FakeXenSystem::ReloadDaemon() {
+  const uint64_t one = 1;
+  (void)!write(reload_fd_, &one, sizeof(one));
 }
 
 void FakeXenSystem::StopDaemonThread() {
@@ -71,6 +81,7 @@ FakeXenSystem::~FakeXenSystem() {
   StopDaemon();
   clients_.clear();
   processes_.clear();
+  close(reload_fd_);
 }
 
 Platform& FakeXenSystem::OpenProcess(DomainId domain) {

@@ -43,6 +43,9 @@ class FakeXenSystem {
   // what the new one's Start said. `clean`: stopped by SIGTERM (Shutdown
   // runs), else it crashed.
   Status RestartDaemon(bool reset, bool clean = false);
+  // What SIGHUP does to xenshmd: DaemonOptions::reload (set it through
+  // `configure`) runs on the daemon's thread, then the daemon applies it.
+  void ReloadDaemon();
   // Stops xenshmd (crashed, or by SIGTERM when `clean`) and leaves it
   // stopped: nobody answers the frontends until RestartDaemon.
   void StopDaemon(bool clean = false);
@@ -55,6 +58,7 @@ class FakeXenSystem {
   std::unique_ptr<fake::FakeHypervisor> hypervisor_;
   backend::AccessPolicy* policy_;
   std::function<void(backend::DaemonOptions&)> configure_;
+  int reload_fd_;  // an eventfd, the test's SIGHUP
   std::unique_ptr<Platform> daemon_platform_;
   std::unique_ptr<backend::Daemon> daemon_;
   std::jthread daemon_thread_;
