@@ -17,6 +17,7 @@
 #include "backend/policy/xl_config.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
+#include "tests/integration/raw_request.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/schema.h"
 
@@ -34,17 +35,6 @@ policy::DomainPolicy Stanza(const std::string& items) {
       policy::ParseGuestConfig("xenshm = [ " + items + " ]\n", "guest.cfg");
   EXPECT_TRUE(parsed) << parsed.error().ToString();
   return **parsed;
-}
-
-// The backend's answer to one request: its status and message nodes.
-struct Answer {
-  std::string status;
-  std::string message;
-  friend bool operator==(const Answer&, const Answer&) = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Answer& answer) {
-  return os << answer.status << ": " << answer.message;
 }
 
 class Outsider : public ::testing::Test {
@@ -72,36 +62,11 @@ class Outsider : public ::testing::Test {
     system_.hypervisor().CreateDomain(domain);
   }
 
-  // Writes a request for `name` raw from `domain` on a fresh handle and
-  // reads the answer from the backend nodes once xenshmd closed it.
+  // A request for `name` written raw from `domain` on a fresh handle.
   Answer Ask(DomainId domain, const std::string& name, schema::AttachMode mode,
              schema::Access access) {
-    XenStore& xs = *system_.OpenProcess(domain).xenstore;
-    const uint32_t handle = next_handle_[domain]++;
-    EXPECT_TRUE(Eventually(
-        [&] { return xs.Read(kNoTransaction, schema::FrontendRoot(domain)); }));
-    EXPECT_TRUE(schema::WriteAttachRequest(
-                    xs, kNoTransaction, domain, handle,
-                    {name, kPageSize, mode, access, std::nullopt})
-                    .ok());
-    EXPECT_TRUE(
-        xs.Write(kNoTransaction,
-                 schema::FrontendNode(domain, handle, schema::kNodeState), "3")
-            .ok());
-    auto backend = [&](std::string_view node) {
-      return xs.Read(kNoTransaction, schema::BackendNode(domain, handle, node))
-          .value_or("(none)");
-    };
-    EXPECT_TRUE(Eventually([&] {
-      const std::string state = backend(schema::kNodeState);
-      return state == "6" || state == "4";  // Closed, or Connected
-    })) << "domain "
-        << domain << " '" << name << "'";
-    Answer answer{backend(schema::kNodeStatus), backend(schema::kNodeMessage)};
-    // Withdrawn as a library does, so the asker stays within its quota of
-    // pending requests.
-    (void)xs.Remove(kNoTransaction, schema::FrontendPath(domain, handle));
-    return answer;
+    return AskRaw(*system_.OpenProcess(domain).xenstore, domain,
+                  next_handle_[domain]++, {name, kPageSize, mode, access});
   }
 
   // Every kind of request an outsider can make for `name`.

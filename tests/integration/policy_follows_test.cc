@@ -23,6 +23,7 @@
 #include "backend/policy/xl_config.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
+#include "tests/integration/raw_request.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/schema.h"
 
@@ -31,16 +32,6 @@ namespace {
 
 constexpr char kCameraUuid[] = "6d1a3c9e-0b6f-4c47-9a0e-5f2b1d7c8e90";
 constexpr char kSquatterUuid[] = "0f0f0f0f-1111-4222-8333-444455556666";
-
-struct Answer {
-  std::string status;
-  std::string message;
-  friend bool operator==(const Answer&, const Answer&) = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Answer& answer) {
-  return os << answer.status << ": " << answer.message;
-}
 
 std::string MakeTempDir() {
   std::string pattern =
@@ -104,39 +95,9 @@ class PolicyFollows : public ::testing::Test {
              schema::AttachMode mode = schema::AttachMode::kCreateOrAttach,
              schema::Access access = schema::Access::kReadWrite,
              bool withdraw = true) {
-    XenStore& xs = *system_.OpenProcess(domain).xenstore;
-    const uint32_t handle = next_handle_[domain]++;
-    EXPECT_TRUE(Eventually(
-        [&] { return xs.Read(kNoTransaction, schema::FrontendRoot(domain)); }));
-    EXPECT_TRUE(schema::WriteAttachRequest(
-                    xs, kNoTransaction, domain, handle,
-                    {name, 4 * kPageSize, mode, access, std::nullopt})
-                    .ok());
-    EXPECT_TRUE(
-        xs.Write(kNoTransaction,
-                 schema::FrontendNode(domain, handle, schema::kNodeState), "3")
-            .ok());
-    auto backend = [&](std::string_view node) {
-      return xs.Read(kNoTransaction, schema::BackendNode(domain, handle, node))
-          .value_or("(none)");
-    };
-    EXPECT_TRUE(Eventually([&] {
-      const std::string state = backend(schema::kNodeState);
-      return state == "6" || state == "4";
-    })) << "domain "
-        << domain << " '" << name << "'";
-    Answer answer{backend(schema::kNodeStatus), backend(schema::kNodeMessage)};
-    if (withdraw || answer.status != "ok") {
-      (void)xs.Remove(kNoTransaction, schema::FrontendPath(domain, handle));
-    } else {
-      // Stays attached: Connected, as a library says once mapped.
-      EXPECT_TRUE(
-          xs.Write(kNoTransaction,
-                   schema::FrontendNode(domain, handle, schema::kNodeState),
-                   "4")
-              .ok());
-    }
-    return answer;
+    return AskRaw(*system_.OpenProcess(domain).xenstore, domain,
+                  next_handle_[domain]++, {name, 4 * kPageSize, mode, access},
+                  !withdraw);
   }
 
   bool Logged(const std::string& part) {
