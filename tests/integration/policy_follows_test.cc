@@ -227,7 +227,8 @@ TEST_F(PolicyFollows, SquatterLosesTheNameWhenTheDeclarerStarts) {
                     R"("allow=cam*", "create=cam0,size=64K,mode=0600")");
   Boot(2, "camera", kCameraUuid);
   ASSERT_TRUE(Eventually([&] {
-    const backend::Region* region = system_.DaemonRegions().Find("cam0");
+    const backend::RegionTable regions = system_.DaemonRegions();
+    const backend::Region* region = regions.Find("cam0");
     return region != nullptr && region->id != squatted;
   }));
   backend::RegionTable regions = system_.DaemonRegions();

@@ -80,7 +80,8 @@ TEST_F(Reload, ANameTheNewFileDeclaresIsTakenBackAndMade) {
   ReloadWith(R"(default = [ "allow=*" ]
 xenshm = [ "allow=console*", "create=console0,size=16K,mode=0600" ])");
   ASSERT_TRUE(Eventually([&] {
-    const backend::Region* region = system_.DaemonRegions().Find("console0");
+    const backend::RegionTable regions = system_.DaemonRegions();
+    const backend::Region* region = regions.Find("console0");
     return region != nullptr && region->id != squatted;
   }));
   EXPECT_EQ(system_.DaemonRegions().Find("console0")->size, 16u * 1024);
