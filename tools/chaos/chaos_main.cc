@@ -69,6 +69,8 @@ extern "C" {
 #include <xenstore.h>
 }
 
+#include "base/numbers.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -1333,14 +1335,9 @@ int Chaos::Report(const std::vector<std::unique_ptr<Chaos>>& all,
 }
 
 bool ParseNumber(std::string_view text, uint64_t& out) {
-  if (text.empty() || text.size() > 19) return false;
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  out = v;
-  return true;
+  auto parsed = xenshm::ParseDecimal(text, UINT64_MAX, "option");
+  if (parsed) out = *parsed;
+  return parsed.has_value();
 }
 
 int Usage() {

@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/numbers.h"
 #include "base/types.h"
 #include "frontend/cli/platform_opener.h"
 #include "xenshm/client.h"
@@ -377,15 +378,10 @@ int Peer::Report(uint64_t min_rounds, uint64_t min_answers) {
 
 bool Number(std::string_view arg, std::string_view key, uint64_t& out) {
   if (!arg.starts_with(key)) return false;
-  arg.remove_prefix(key.size());
-  if (arg.empty() || arg.size() > 12) return false;
-  uint64_t v = 0;
-  for (char c : arg) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  out = v;
-  return true;
+  auto parsed =
+      xenshm::ParseDecimal(arg.substr(key.size()), 1'000'000'000'000, key);
+  if (parsed) out = *parsed;
+  return parsed.has_value();
 }
 
 int Usage() {
