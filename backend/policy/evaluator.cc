@@ -14,13 +14,8 @@ namespace {
 // The name the toolstack gave the domain; only a dom0-owned node counts (a
 // guest cannot write it, but a node a guest made would not be libxl's).
 Result<std::string> ReadDomainName(XenStore& xenstore, DomainId domain) {
-  const std::string path = "/local/domain/" + std::to_string(domain) + "/name";
-  auto perms = xenstore.GetPermissions(kNoTransaction, path);
-  if (!perms) return Error(perms.error());
-  if (perms->empty() || (*perms)[0].domain != kDom0) {
-    return Error(Code::kNoPermission, path + " is not owned by dom0");
-  }
-  return xenstore.Read(kNoTransaction, path);
+  return ReadDom0OwnedNode(xenstore,
+                           "/local/domain/" + std::to_string(domain) + "/name");
 }
 
 const DomainPolicy& EmptyPolicy() {

@@ -35,18 +35,6 @@ std::optional<std::string_view> TakeLine(std::string_view& text) {
 
 }  // namespace
 
-bool IsUuid(std::string_view text) {
-  if (text.size() != 36) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool IsPinnableDomainName(std::string_view text) {
   return !text.empty() && text.size() <= kMaxDomainNameLength &&
          IsPrintableAscii(text) &&

@@ -27,6 +27,7 @@
 
 #include "backend/policy/policy_resolver.h"
 #include "base/status.h"
+#include "base/uuid.h"
 
 namespace xenshm::policy {
 
@@ -40,9 +41,6 @@ inline constexpr size_t kMaxPinBytes = 4096;
 inline constexpr size_t kMaxPins = 1024;
 inline constexpr size_t kMaxDomainNameLength = 64;
 
-// A UUID as DomainState::uuid formats it: 36 lowercase hex digits and
-// dashes (8-4-4-4-12).
-bool IsUuid(std::string_view text);
 // A domain name as a pin stores it: 1..kMaxDomainNameLength printable ASCII
 // bytes, no '/' or '\\'.
 bool IsPinnableDomainName(std::string_view text);

@@ -178,15 +178,20 @@ std::string PolicyPath(DomainId domain) {
   return PolicyRoot() + "/" + std::to_string(domain);
 }
 
-Result<DomainPolicy> ReadDomainPolicy(XenStore& xenstore, DomainId domain) {
-  const std::string path = PolicyPath(domain);
+Result<std::string> ReadDom0OwnedNode(XenStore& xenstore,
+                                      const std::string& path) {
   auto perms = xenstore.GetPermissions(kNoTransaction, path);
   if (!perms) return Error(perms.error());
   if (perms->empty() || (*perms)[0].domain != kDom0) {
     return Error(Code::kNoPermission,
                  path + " is not owned by dom0; ignoring it");
   }
-  auto value = xenstore.Read(kNoTransaction, path);
+  return xenstore.Read(kNoTransaction, path);
+}
+
+Result<DomainPolicy> ReadDomainPolicy(XenStore& xenstore, DomainId domain) {
+  const std::string path = PolicyPath(domain);
+  auto value = ReadDom0OwnedNode(xenstore, path);
   if (!value) return Error(value.error());
   auto policy = ParseSerializedPolicy(*value);
   if (!policy) {

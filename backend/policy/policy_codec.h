@@ -63,6 +63,12 @@ std::string PolicyPath(DomainId domain);
 // xenstore.
 Result<DomainPolicy> ReadDomainPolicy(XenStore& xenstore, DomainId domain);
 
+// The value of `path` when dom0 owns the node: what a guest could have
+// written is not dom0's word. kNoPermission naming the path otherwise; the
+// read's own error (kNotFound, ...) when it fails.
+Result<std::string> ReadDom0OwnedNode(XenStore& xenstore,
+                                      const std::string& path);
+
 // Serializes and writes `policy` (replacing any earlier one), creating the
 // root if needed, with permissions dom0-only. kInvalidArgument if it does
 // not fit one node; xenstore errors otherwise. On failure the node may be

@@ -1,11 +1,13 @@
 #include "platform/real/real_domain_info.h"
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdint>
-#include <cstdio>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "base/uuid.h"
 
 extern "C" {
 #include <xenctrl.h>
@@ -18,14 +20,9 @@ DomainState ToState(const xc_domaininfo_t& info) {
   DomainState state;
   state.id = static_cast<DomainId>(info.domain);
   state.dying = (info.flags & XEN_DOMINF_dying) != 0;
-  char uuid[37];
-  const uint8_t* h = info.handle;
-  std::snprintf(uuid, sizeof uuid,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                "%02x%02x%02x%02x%02x%02x",
-                h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
-                h[10], h[11], h[12], h[13], h[14], h[15]);
-  state.uuid = uuid;
+  UuidBytes handle;
+  std::copy(std::begin(info.handle), std::end(info.handle), handle.begin());
+  state.uuid = FormatUuid(handle);
   return state;
 }
 

@@ -1,8 +1,9 @@
 #include "tests/fake_hypervisor/domain_table.h"
 
-#include <cstdio>
 #include <string>
 #include <utility>
+
+#include "base/uuid.h"
 
 namespace xenshm::fake {
 
@@ -11,10 +12,14 @@ std::optional<Caller> DomainTable::Add(DomainId id, std::string uuid) {
   if (domains_.contains(id)) return std::nullopt;
   const uint64_t incarnation = next_incarnation_++;
   if (uuid.empty()) {
-    char made[37];
-    std::snprintf(made, sizeof made, "00000000-0000-4000-8000-%012llx",
-                  static_cast<unsigned long long>(incarnation));
-    uuid = made;
+    // 00000000-0000-4000-8000-<incarnation>: unique per Add.
+    UuidBytes made{};
+    made[6] = 0x40;
+    made[8] = 0x80;
+    for (int i = 0; i < 6; ++i) {
+      made[15 - i] = static_cast<uint8_t>(incarnation >> (8 * i));
+    }
+    uuid = FormatUuid(made);
   }
   Entry entry{incarnation, false, std::move(uuid)};
   domains_[id] = entry;

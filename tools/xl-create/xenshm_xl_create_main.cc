@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +30,7 @@
 #include "backend/policy/pin_store.h"
 #include "backend/policy/policy_codec.h"
 #include "backend/policy/xl_config.h"
+#include "base/uuid.h"
 #include "tools/xl-create/xl_create_args.h"
 
 namespace xenshm::tools {
@@ -97,21 +97,14 @@ Result<std::string> RunXl(const std::vector<std::string>& args, bool capture) {
   return out;
 }
 
-// A random (version 4) UUID, formatted as libxl prints them.
+// A random (version 4) UUID.
 std::string NewUuid() {
   std::random_device random;
-  std::array<uint8_t, 16> bytes;
+  UuidBytes bytes;
   for (uint8_t& byte : bytes) byte = static_cast<uint8_t>(random());
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);
   bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);
-  char text[37];
-  std::snprintf(text, sizeof text,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                "%02x%02x%02x%02x%02x%02x",
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5],
-                bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11],
-                bytes[12], bytes[13], bytes[14], bytes[15]);
-  return text;
+  return FormatUuid(bytes);
 }
 
 int Fail(int code, const std::string& message) {
@@ -165,7 +158,7 @@ int Run(const XlCreateArgs& args) {
   if (!uuid) return Fail(kExitBadStanza, uuid.error().message());
   std::string chosen = *uuid ? **uuid : NewUuid();
   for (char& c : chosen) c = static_cast<char>(std::tolower(c));
-  if (!policy::IsUuid(chosen)) {
+  if (!IsUuid(chosen)) {
     return Fail(kExitBadStanza,
                 args.config + ": uuid '" + chosen + "' is not a UUID");
   }
