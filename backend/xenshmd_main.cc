@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "xenshmd: %.*s\n", static_cast<int>(line.size()),
                  line.data());
   };
+  options.log = [log](xenshm::backend::LogPriority, std::string_view line) {
+    log(line);
+  };
   if (config_dirs.empty()) {
     config_dirs = xenshm::policy::StandardConfigDirectories();
   }

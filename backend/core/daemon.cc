@@ -41,9 +41,9 @@ Daemon::Daemon(Platform& platform, DaemonOptions options)
       liveness_(options_.orphan_grace, options_.request_timeout),
       rates_(options_.rate_clock) {}
 
-void Daemon::Log(const std::string& line) {
+void Daemon::Log(LogPriority priority, const std::string& line) {
   if (options_.log) {
-    options_.log(line);
+    options_.log(priority, line);
   } else {
     std::cerr << "xenshmd: " << line << std::endl;
   }
@@ -75,7 +75,8 @@ Status Daemon::Start() {
   XENSHM_RETURN_IF_ERROR(
       xenstore_.Watch("@releaseDomain", std::string(kDomainsToken)));
   SyncDomains();
-  Log("started; " + std::to_string(domains_.size()) + " domains");
+  Log(LogPriority::kNotice,
+      "started; " + std::to_string(domains_.size()) + " domains");
   return Status();
 }
 
@@ -96,8 +97,9 @@ Status Daemon::HandleLeftovers() {
   for (const RegionInfo& region : *regions) {
     // Memory a peer still maps is freed when it unmaps (the module defers).
     if (Status released = granter_.Release(region.id); !released.ok()) {
-      Log("--reset: cannot release region " + std::to_string(region.id) + ": " +
-          released.ToString());
+      Log(LogPriority::kWarning, "--reset: cannot release region " +
+                                     std::to_string(region.id) + ": " +
+                                     released.ToString());
     }
   }
   // The registry and the usage lines describe this daemon's tables, empty
@@ -110,9 +112,10 @@ Status Daemon::HandleLeftovers() {
     }
   }
   if (!regions->empty()) {
-    Log("--reset: released " + std::to_string(regions->size()) +
-        " regions of an earlier xenshmd; their peers are told to attach "
-        "again");
+    Log(LogPriority::kNotice,
+        "--reset: released " + std::to_string(regions->size()) +
+            " regions of an earlier xenshmd; their peers are told to attach "
+            "again");
   }
   return Status();
 }
@@ -120,7 +123,8 @@ Status Daemon::HandleLeftovers() {
 void Daemon::SyncDomains() {
   auto listed = platform_.domain_info->List();
   if (!listed) {
-    Log("cannot list domains: " + listed.error().ToString());
+    Log(LogPriority::kError,
+        "cannot list domains: " + listed.error().ToString());
     return;
   }
   std::map<DomainId, DomainState> alive;
@@ -153,8 +157,9 @@ void Daemon::SetUpDomain(const DomainState& state) {
     return xenstore_.SetPermissions(t, root, {{domain, XsAccess::kNone}});
   });
   if (!made.ok()) {
-    Log("domain " + std::to_string(domain) +
-        ": cannot create request directory: " + made.ToString());
+    Log(LogPriority::kError,
+        "domain " + std::to_string(domain) +
+            ": cannot create request directory: " + made.ToString());
     return;
   }
   const std::string backend = schema::BackendDomainPath(domain);
@@ -163,8 +168,9 @@ void Daemon::SetUpDomain(const DomainState& state) {
                                  Dom0OwnedReadableBy({domain}));
   if (Status watched = xenstore_.Watch(root, std::string(kFrontendToken));
       !watched.ok()) {
-    Log("domain " + std::to_string(domain) + ": cannot watch " + root + ": " +
-        watched.ToString());
+    Log(LogPriority::kError, "domain " + std::to_string(domain) +
+                                 ": cannot watch " + root + ": " +
+                                 watched.ToString());
     return;
   }
   domains_.emplace(domain, state);
@@ -300,7 +306,8 @@ void Daemon::HandleAttachment(AttachmentKey key) {
       result = request ? Attach(record, *request) : request.error();
     }
     if (!result.ok()) {
-      Log(Describe(key) + ": attach refused: " + result.ToString());
+      Log(LogPriority::kNotice,
+          Describe(key) + ": attach refused: " + result.ToString());
       PublishFailure(record, result);
     }
     return;
@@ -341,9 +348,10 @@ Status Daemon::Attach(Attachment& record,
     if (watch) {
       exit_watch = std::move(*watch);
     } else {
-      Log("domain 0 handle " + std::to_string(key.handle) +
-          ": its process cannot be watched, so its exit goes unnoticed: " +
-          watch.error().ToString());
+      Log(LogPriority::kWarning,
+          "domain 0 handle " + std::to_string(key.handle) +
+              ": its process cannot be watched, so its exit goes unnoticed: " +
+              watch.error().ToString());
     }
   }
   // The policy is asked before the region's existence is told, so a domain
@@ -494,8 +502,9 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
     if (key.domain != kDom0) {
       if (Status revoked = granter_.Revoke(region->id, key.domain);
           !revoked.ok()) {
-        Log("revoke of '" + left->name + "' from domain " +
-            std::to_string(key.domain) + ": " + revoked.ToString());
+        Log(LogPriority::kWarning,
+            "revoke of '" + left->name + "' from domain " +
+                std::to_string(key.domain) + ": " + revoked.ToString());
       }
     }
     if (held->directory) {
@@ -548,11 +557,12 @@ void Daemon::ReclaimReservedNames() {
     regions_.Rename(name, hidden);
     policy_.OnRegionRenamed(name, hidden);
     registry_.Publish(*regions_.Find(hidden));
-    Log("region '" + name + "' of " + creator + " loses its name: '" + name +
-        "' is reserved by domain '" + declarer +
-        "' (its policy's create=). Its " + std::to_string(peers) +
-        " peers keep its memory as '" + hidden + "'; attaches of '" + name +
-        "' get the declared region");
+    Log(LogPriority::kNotice,
+        "region '" + name + "' of " + creator + " loses its name: '" + name +
+            "' is reserved by domain '" + declarer +
+            "' (its policy's create=). Its " + std::to_string(peers) +
+            " peers keep its memory as '" + hidden + "'; attaches of '" + name +
+            "' get the declared region");
   }
 }
 
@@ -567,8 +577,9 @@ void Daemon::PreCreateRegions(DomainId domain) {
     if (Status made =
             CreateRegion(region.name, region.size, domain, /*charged=*/false);
         !made.ok()) {
-      Log("domain " + std::to_string(domain) + ": cannot pre-create '" +
-          region.name + "': " + made.ToString());
+      Log(LogPriority::kError, "domain " + std::to_string(domain) +
+                                   ": cannot pre-create '" + region.name +
+                                   "': " + made.ToString());
       continue;
     }
     regions_.Mutable(region.name).pinned_by = domain;
@@ -624,7 +635,7 @@ void Daemon::PublishFailure(Attachment& record, const Status& status) {
 }
 
 void Daemon::PublishError(AttachmentKey key, const Status& status) {
-  Log(Describe(key) + ": " + status.ToString());
+  Log(LogPriority::kNotice, Describe(key) + ": " + status.ToString());
   WriteBackend(key, schema::kNodeError, status.ToString());
 }
 
@@ -633,7 +644,8 @@ void Daemon::WriteBackend(AttachmentKey key, std::string_view node,
   const std::string path = schema::BackendNode(key.domain, key.handle, node);
   if (Status written = xenstore_.Write(kNoTransaction, path, value);
       !written.ok()) {
-    Log("cannot write " + path + ": " + written.ToString());
+    Log(LogPriority::kError,
+        "cannot write " + path + ": " + written.ToString());
   }
 }
 
@@ -669,7 +681,7 @@ Status Daemon::Run(int stop_fd, int reload_fd) {
       (void)!read(reload_fd, drained, sizeof(drained));
       if (options_.reload) options_.reload();
       ApplyPolicyChange();
-      Log("reloaded; attachments unchanged");
+      Log(LogPriority::kNotice, "reloaded; attachments unchanged");
     }
     HandleControlEvents();
     for (size_t i = 0; i < watched.size(); ++i) {
@@ -814,7 +826,8 @@ void Daemon::WithdrawOrphanedRequests() {
         regions_.FindAttachment(key)) {
       continue;
     }
-    Log(Describe(key) + ": its process died attached; request withdrawn");
+    Log(LogPriority::kNotice,
+        Describe(key) + ": its process died attached; request withdrawn");
     WithdrawRequest(key);
   }
 }
@@ -822,9 +835,10 @@ void Daemon::WithdrawOrphanedRequests() {
 void Daemon::ReapStaleRequests() {
   for (AttachmentKey key : liveness_.TakeExpiredRequests(
            attachments_, std::chrono::steady_clock::now())) {
-    Log(Describe(key) + ": request not joined and Connected within " +
-        std::to_string(options_.request_timeout.count()) +
-        " ms; reaped (detached and withdrawn)");
+    Log(LogPriority::kNotice,
+        Describe(key) + ": request not joined and Connected within " +
+            std::to_string(options_.request_timeout.count()) +
+            " ms; reaped (detached and withdrawn)");
     if (regions_.FindAttachment(key)) {
       DetachAndClose(key, "request not completed in time");
     }
@@ -851,9 +865,10 @@ DomainUsage Daemon::CurrentUsage(DomainId domain,
   if (auto kept = granter_.UsageOf(domain)) {
     usage.mapped_bytes += kept->deferred * kPageSize;
   } else {
-    Log("domain " + std::to_string(domain) +
-        ": cannot read what its mappings keep alive: " +
-        kept.error().ToString());
+    Log(LogPriority::kWarning,
+        "domain " + std::to_string(domain) +
+            ": cannot read what its mappings keep alive: " +
+            kept.error().ToString());
   }
   return usage;
 }
@@ -886,13 +901,15 @@ bool Daemon::AdmitRequest(Attachment& record) {
   if (record.answered) {
     PublishError(record.key, refused);
   } else {
-    Log(Describe(record.key) + ": attach refused: " + refused.ToString());
+    Log(LogPriority::kNotice,
+        Describe(record.key) + ": attach refused: " + refused.ToString());
     PublishFailure(record, refused);
   }
   if (rates_.Deferred(domain)) {
-    Log("domain " + std::to_string(domain) +
-        ": far above its max-request-rate; its requests wait until it is "
-        "back under it");
+    Log(LogPriority::kWarning,
+        "domain " + std::to_string(domain) +
+            ": far above its max-request-rate; its requests wait until it is "
+            "back under it");
   }
   return false;
 }

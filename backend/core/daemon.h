@@ -36,6 +36,7 @@
 #include "backend/core/attachment_table.h"
 #include "backend/core/grant_ledger.h"
 #include "backend/core/liveness_watcher.h"
+#include "backend/core/log_priority.h"
 #include "backend/core/quota_ledger.h"
 #include "backend/core/region_table.h"
 #include "backend/core/registry_publisher.h"
@@ -50,8 +51,8 @@
 namespace xenshm::backend {
 
 struct DaemonOptions {
-  // Where log lines go; stderr when empty.
-  std::function<void(std::string_view)> log;
+  // Where log lines go, with how much each matters; stderr when empty.
+  std::function<void(LogPriority, std::string_view)> log;
   // Who may attach what; allow-all when null. Must outlive the Daemon.
   AccessPolicy* policy = nullptr;
   // The most grant entries xenshmd may hold at once, below what dom0's
@@ -105,7 +106,8 @@ class Daemon {
   const RegionTable& regions() const { return regions_; }
 
  private:
-  void Log(const std::string& line);
+  void Log(const std::string& line) { Log(LogPriority::kInfo, line); }
+  void Log(LogPriority priority, const std::string& line);
   // Refuses or (reset_leftovers) releases the regions an earlier xenshmd
   // left in the module, and clears the registry it left.
   Status HandleLeftovers();

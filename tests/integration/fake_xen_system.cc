@@ -32,7 +32,7 @@ Status FakeXenSystem::StartDaemon(bool reset) {
   options.reset_leftovers = reset;
   // Short, so tests of dead processes' requests stay quick.
   options.orphan_grace = std::chrono::milliseconds(1000);
-  options.log = [this](std::string_view line) {
+  options.log = [this](backend::LogPriority, std::string_view line) {
     std::lock_guard lock(log_mu_);
     log_.emplace_back(line);
   };

@@ -133,8 +133,8 @@ TEST_F(HostileGuest, EachHostileValueClassGetsItsStatus) {
     EXPECT_FALSE(message.empty()) << request.what;
     // Withdrawn as a library does, so the attacker stays within its quota
     // of pending requests (tests/integration/quota_test.cc has that one).
-    (void)attacker_->xenstore->Remove(
-        kNoTransaction, schema::FrontendPath(kAttacker, handle));
+    (void)attacker_->xenstore->Remove(kNoTransaction,
+                                      schema::FrontendPath(kAttacker, handle));
     ++handle;
   }
   ExpectVictimsStillShare();

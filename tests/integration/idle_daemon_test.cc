@@ -37,7 +37,7 @@ TEST(IdleDaemon, SleepsUntilSomethingHappens) {
   hypervisor.CreateDomain(1);
   Platform dom0 = std::move(hypervisor.OpenPlatform(kDom0).value());
   backend::DaemonOptions options;
-  options.log = [](std::string_view) {};
+  options.log = [](backend::LogPriority, std::string_view) {};
   backend::Daemon daemon(dom0, options);
   ASSERT_TRUE(daemon.Start().ok());
   std::atomic<pid_t> tid = 0;
