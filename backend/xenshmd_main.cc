@@ -4,10 +4,14 @@
 //
 //   xenshmd [--check] [--reset] [--grant-budget ENTRIES] [--policy FILE]
 //           [--pin-dir DIR] [--config-dir DIR]... [--lock-file FILE]
+//           [--journal FILE]
 //     --check         open everything, report, and exit
-//     --reset         release regions an earlier xenshmd left in the kernel
-//                     module (their peers must attach again); without it,
-//                     xenshmd refuses to start while there are any
+//     --reset         release what an earlier xenshmd left in the kernel
+//                     module and wipe the journal (their peers must attach
+//                     again); without it, xenshmd adopts them
+//     --journal       what a restarted xenshmd adopts (default
+//                     /run/xenshm/journal: gone with a reboot, like the
+//                     module's regions)
 //     --grant-budget  hold at most ENTRIES grant entries (default: whatever
 //                     dom0's grant table has free, less a reserve)
 //     --policy        dom0's policy file (default /etc/xenshm/policy.cfg;
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
   std::string pin_dir(xenshm::policy::kStandardPinDirectory);
   std::vector<std::string> config_dirs;
   std::string lock_file = "/run/xenshmd.lock";
+  std::string journal_file(xenshm::backend::kDefaultJournalPath);
   xenshm::backend::DaemonOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -76,6 +81,8 @@ int main(int argc, char** argv) {
       policy_file_given = true;
     } else if (arg == "--pin-dir" && i + 1 < argc) {
       pin_dir = argv[++i];
+    } else if (arg == "--journal" && i + 1 < argc) {
+      journal_file = argv[++i];
     } else if (arg == "--lock-file" && i + 1 < argc) {
       lock_file = argv[++i];
     } else if (arg == "--config-dir" && i + 1 < argc) {
@@ -92,7 +99,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: xenshmd [--check] [--reset] [--grant-budget N] "
                    "[--policy FILE] [--pin-dir DIR] [--config-dir DIR]... "
-                   "[--lock-file FILE]\n");
+                   "[--lock-file FILE] [--journal FILE]\n");
       return 2;
     }
   }
@@ -191,6 +198,8 @@ int main(int argc, char** argv) {
   const int reload_fd = signalfd(-1, &reload_signals, SFD_CLOEXEC);
   if (reload_fd < 0) Fatal(xenshm::StatusFromErrno(errno, "signalfd"));
 
+  xenshm::backend::FileJournalStore journal(journal_file);
+  options.journal = &journal;
   xenshm::backend::Daemon daemon(*platform, options);
   if (xenshm::Status started = daemon.Start(); !started.ok()) Fatal(started);
   if (xenshm::Status ran = daemon.Run(stop_fd, reload_fd); !ran.ok()) {
@@ -200,7 +209,7 @@ int main(int argc, char** argv) {
   if (attached > 0) {
     std::fprintf(stderr,
                  "xenshmd: stopping; %zu regions with peers stay in the kernel "
-                 "module (a new xenshmd needs --reset)\n",
+                 "module, and the next xenshmd adopts them\n",
                  attached);
   }
   return 0;

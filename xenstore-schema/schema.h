@@ -51,6 +51,9 @@ inline constexpr std::string_view kNodePeers = "peers";
 inline constexpr std::string_view kNodeError = "error";
 // Signals (see xenstore-paths.md, "Signals").
 inline constexpr std::string_view kNodeEventChannel = "event-channel";
+// Frontend: the peer's own end of that control channel, written before it
+// says Connected (a restarted xenshmd binds it again).
+inline constexpr std::string_view kNodeControlPort = "control-port";
 // The members value (member_list.h) and, below it, members/<index>/offer
 // and members/<index>/connected.
 inline constexpr std::string_view kNodeMembers = "members";

@@ -116,6 +116,16 @@ class AccessPolicy {
   }
   // The daemon destroyed `name`.
   virtual void OnRegionDestroyed(std::string_view /*name*/) {}
+  // What the policy knows of region `name`, as text for xenshmd's journal
+  // (any bytes: the journal escapes them); AdoptRegion takes it back in a
+  // restarted xenshmd (false: it does not understand the text).
+  virtual std::string RegionRecord(std::string_view /*name*/) const {
+    return {};
+  }
+  virtual bool AdoptRegion(std::string_view /*name*/,
+                           std::string_view /*record*/) {
+    return true;
+  }
 };
 
 class AllowAllPolicy : public AccessPolicy {

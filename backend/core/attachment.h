@@ -38,6 +38,14 @@ struct Holdings {
   // and the grant entries (region + directory pages) charged for it.
   std::optional<RegionId> directory;
   uint64_t grant_entries = 0;
+  // The peer's end of the control channel, from its frontend's
+  // control-port when it said Connected (0: not yet): a restarted xenshmd
+  // binds it again, since closing our end left it unbound, waiting for us.
+  EventPort peer_port = 0;
+  // What the answer said, so a restarted xenshmd can say it again: a
+  // guest's grant-directory refs, a dom0 program's region-id.
+  std::string directory_refs;
+  RegionId local_id = 0;
 };
 
 struct Attachment {
@@ -58,6 +66,10 @@ struct Attachment {
   // dom0 programs: their process, watched for its exit (they map through
   // the kernel module, which sends no unmap-notify).
   std::optional<ProcessExitWatch> exit_watch;
+  // Adopted by a restarted xenshmd before its peer said Connected: the
+  // control channel was offered again, and the peer's end is bound when it
+  // says Connected, if the peer bound the old offer.
+  bool rebind_on_connect = false;
 };
 
 }  // namespace xenshm::backend

@@ -56,12 +56,13 @@ Status Daemon::Start() {
     XENSHM_RETURN_IF_ERROR(xenstore_.SetPermissions(
         kNoTransaction, root, {{kDom0, XsAccess::kNone}}));
   }
-  XENSHM_RETURN_IF_ERROR(HandleLeftovers());
+  // Channels first: adoption binds the peers' control channels again.
   auto channels = platform_.open_event_channels();
   if (!channels) return channels.error();
   event_channels_ = std::move(*channels);
   signals_ =
       std::make_unique<SignalBroker>(xenstore_, *event_channels_, attachments_);
+  XENSHM_RETURN_IF_ERROR(AdoptOrReset());
   if (std::string root = policy_.WatchedRoot(); !root.empty()) {
     if (!xenstore_.Read(kNoTransaction, root)) {
       XENSHM_RETURN_IF_ERROR(xenstore_.Mkdir(kNoTransaction, root));
@@ -75,48 +76,9 @@ Status Daemon::Start() {
   XENSHM_RETURN_IF_ERROR(
       xenstore_.Watch("@releaseDomain", std::string(kDomainsToken)));
   SyncDomains();
+  FinishAdoption();
   Log(LogPriority::kNotice,
       "started; " + std::to_string(domains_.size()) + " domains");
-  return Status();
-}
-
-Status Daemon::HandleLeftovers() {
-  auto regions = granter_.List();
-  if (!regions) return regions.error();
-  if (!regions->empty() && !options_.reset_leftovers) {
-    return Status(
-        Code::kBusy,
-        std::to_string(regions->size()) +
-            " regions (shared memory and grant directories) of an earlier "
-            "xenshmd are still in the kernel module. "
-            "This xenshmd cannot adopt them, and answering attaches now would "
-            "give new peers other memory than the old peers share. Detach "
-            "them (or stop their domains), or start with --reset to release "
-            "them and tell their peers to attach again");
-  }
-  for (const RegionInfo& region : *regions) {
-    // Memory a peer still maps is freed when it unmaps (the module defers).
-    if (Status released = granter_.Release(region.id); !released.ok()) {
-      Log(LogPriority::kWarning, "--reset: cannot release region " +
-                                     std::to_string(region.id) + ": " +
-                                     released.ToString());
-    }
-  }
-  // The registry and the usage lines describe this daemon's tables, empty
-  // at start.
-  registry_.Clear();
-  if (auto domains = xenstore_.List(kNoTransaction, schema::UsageRoot())) {
-    for (const std::string& domain : *domains) {
-      (void)xenstore_.Remove(kNoTransaction,
-                             schema::UsageRoot() + "/" + domain);
-    }
-  }
-  if (!regions->empty()) {
-    Log(LogPriority::kNotice,
-        "--reset: released " + std::to_string(regions->size()) +
-            " regions of an earlier xenshmd; their peers are told to attach "
-            "again");
-  }
   return Status();
 }
 
@@ -141,6 +103,13 @@ void Daemon::SyncDomains() {
   }
   for (DomainId domain : gone) ForgetDomain(domain);
   for (const auto& [domain, state] : alive) {
+    // A journaled domain of another UUID is another domain: the journal's
+    // went while no xenshmd ran.
+    if (auto adopted = adopted_domains_.find(domain);
+        adopted != adopted_domains_.end() && adopted->second != state.uuid) {
+      adopted_domains_.erase(adopted);
+      ForgetDomain(domain);
+    }
     if (!domains_.contains(domain)) SetUpDomain(state);
   }
 }
@@ -176,6 +145,10 @@ void Daemon::SetUpDomain(const DomainState& state) {
   domains_.emplace(domain, state);
   // The policy first: the domain's requests are answered under it.
   policy_.Refresh(xenstore_, state);
+  if (adopted_domains_.contains(domain)) {
+    adopted_domains_.erase(domain);
+    AdoptAttachmentsOf(domain);
+  }
   ReclaimReservedNames();
   PreCreateRegions(domain);
   ScanDomain(domain);
@@ -318,6 +291,7 @@ void Daemon::HandleAttachment(AttachmentKey key) {
   const auto joined = regions_.FindAttachment(key);
   if (*state == schema::XenbusState::kConnected && joined) {
     record.request_deadline.reset();  // complete: no longer pending
+    LearnPeerPort(record);
     signals_->Relay(*joined->first, *joined->second);
     return;
   }
@@ -391,6 +365,18 @@ Status Daemon::Attach(Attachment& record,
   const Region& region = *regions_.Find(request.name);
   auto index = regions_.CheckJoin(request.name, key);
   if (!index) return index.error();
+  // Journaled before the first grant: a xenshmd that dies granting leaves a
+  // record the next one undoes (its request is then handled again).
+  granting_.emplace();
+  granting_->key = key;
+  granting_->region = request.name;
+  granting_->index = *index;
+  granting_->access = request.access;
+  undo.Add([this] {
+    granting_.reset();
+    (void)SaveJournal();
+  });
+  XENSHM_RETURN_IF_ERROR(SaveJournal());
   Holdings held;
   auto control_port = event_channels_->AllocateUnbound(key.domain);
   if (!control_port) return control_port.error();
@@ -412,16 +398,27 @@ Status Daemon::Attach(Attachment& record,
     if (!view) return view.error();
     local_id = *view;
   }
+  held.directory_refs = directory_refs;
+  held.local_id = local_id;
+  // The commit point: once journaled, a restarted xenshmd adopts the peer
+  // (and gives its answer, if this one dies before it does).
+  regions_.Join(request.name, Peer{key, *index, request.access});
+  record.held = held;
+  if (exit_watch) record.exit_watch = std::move(*exit_watch);
+  granting_.reset();
+  if (Status saved = SaveJournal(); !saved.ok()) {
+    record.held.reset();
+    record.exit_watch.reset();
+    (void)regions_.Leave(key);
+    return saved;
+  }
   undo.Commit();
 
-  regions_.Join(request.name, Peer{key, *index, request.access});
   if (key.domain != kDom0) {
     quotas_.Charge(
         key.domain,
         {.attachments = 1, .mapped_bytes = held.grant_entries * kPageSize});
   }
-  record.held = held;
-  if (exit_watch) record.exit_watch = std::move(*exit_watch);
   registry_.Publish(region);
   WriteBackend(key, schema::kNodeEventChannel, std::to_string(*control_port));
   WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
@@ -498,7 +495,9 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
   if (!left) return;
   const Region* region = regions_.Find(left->name);
   if (held) {
-    (void)event_channels_->Unbind(held->control_port);
+    if (held->control_port != 0) {
+      (void)event_channels_->Unbind(held->control_port);
+    }
     if (key.domain != kDom0) {
       if (Status revoked = granter_.Revoke(region->id, key.domain);
           !revoked.ok()) {
@@ -521,6 +520,7 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
   }
   Log(Describe(key) + " detached from '" + left->name + "' (" +
       std::string(why) + ")");
+  (void)SaveJournal();
   if (left->region_empty && !region->pinned_by) {
     signals_->UnpublishMember(*region, left->peer.index, key);
     DestroyRegion(left->name);
@@ -556,6 +556,7 @@ void Daemon::ReclaimReservedNames() {
     registry_.Remove(name);
     regions_.Rename(name, hidden);
     policy_.OnRegionRenamed(name, hidden);
+    (void)SaveJournal();
     registry_.Publish(*regions_.Find(hidden));
     Log(LogPriority::kNotice,
         "region '" + name + "' of " + creator + " loses its name: '" + name +
@@ -583,6 +584,7 @@ void Daemon::PreCreateRegions(DomainId domain) {
       continue;
     }
     regions_.Mutable(region.name).pinned_by = domain;
+    (void)SaveJournal();
     registry_.Publish(*regions_.Find(region.name));
     Log("region '" + region.name + "' pre-created for domain " +
         std::to_string(domain));
@@ -622,6 +624,7 @@ void Daemon::DestroyRegion(const std::string& name) {
   registry_.Remove(name);
   policy_.OnRegionDestroyed(name);
   regions_.Erase(name);
+  (void)SaveJournal();
   Log("region '" + name + "' destroyed");
 }
 
@@ -796,6 +799,7 @@ void Daemon::HandleControlEvents() {
     // A frontend never notifies its control channel itself: an event there
     // is gntdev's unmap-notify, sent when the peer unmapped the region (on
     // detach, or because its process died).
+    if (spurious_control_events_.erase(port) > 0) continue;
     const Attachment* owner = attachments_.FindByControlPort(port);
     if (owner == nullptr) continue;
     const AttachmentKey key = owner->key;

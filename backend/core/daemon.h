@@ -35,6 +35,7 @@
 #include "backend/core/access_policy.h"
 #include "backend/core/attachment_table.h"
 #include "backend/core/grant_ledger.h"
+#include "backend/core/journal_store.h"
 #include "backend/core/liveness_watcher.h"
 #include "backend/core/log_priority.h"
 #include "backend/core/quota_ledger.h"
@@ -42,6 +43,7 @@
 #include "backend/core/registry_publisher.h"
 #include "backend/core/request_rate_limiter.h"
 #include "backend/core/signal_broker.h"
+#include "backend/core/state_journal.h"
 #include "base/status.h"
 #include "base/undo_log.h"
 #include "platform/platform.h"
@@ -65,9 +67,13 @@ struct DaemonOptions {
   // How long a request may take from its first state to joined and
   // Connected before xenshmd reaps it (detaches and withdraws it).
   std::chrono::milliseconds request_timeout{30000};
-  // Regions an earlier xenshmd left in the kernel module cannot be adopted
-  // yet (docs/real-host.md): Start refuses them (kBusy), or with this set
-  // releases them and tells their peers to attach again (--reset).
+  // Where xenshmd keeps what a restarted xenshmd adopts (state_journal.h);
+  // none: nothing is journaled, and regions an earlier xenshmd left in the
+  // module make Start refuse (kBusy). Must outlive the Daemon.
+  JournalStore* journal = nullptr;
+  // --reset: Start releases whatever an earlier xenshmd left in the kernel
+  // module, wipes the journal and tells those peers to attach again,
+  // instead of adopting them.
   bool reset_leftovers = false;
   // The clock of the per-domain request rate limit; steady_clock::now when
   // empty (tests set their own, so no test sleeps for a refill).
@@ -108,9 +114,34 @@ class Daemon {
  private:
   void Log(const std::string& line) { Log(LogPriority::kInfo, line); }
   void Log(LogPriority priority, const std::string& line);
-  // Refuses or (reset_leftovers) releases the regions an earlier xenshmd
-  // left in the module, and clears the registry it left.
-  Status HandleLeftovers();
+  // Restart and adoption (adoption.cc; docs/architecture.md, "Restart and
+  // adoption").
+  // Adopts what an earlier xenshmd left (journal, module, xenstore), or
+  // with reset_leftovers releases it; refuses (kBusy) leftovers it cannot
+  // adopt.
+  Status AdoptOrReset();
+  // Releases what an earlier xenshmd left in the module and clears the
+  // registry and usage lines it wrote.
+  void ResetLeftovers(const std::vector<RegionInfo>& listed);
+  // Rebuilds regions, peers, holdings and charges from `snapshot`; the
+  // module regions it does not name are released.
+  void Adopt(const JournalSnapshot& snapshot,
+             const std::vector<RegionInfo>& listed);
+  // For an adopted domain that is still the same domain: its peers'
+  // control channels bound again, its dom0 programs' processes checked,
+  // unanswered answers given again. Peers gone meanwhile are detached.
+  void AdoptAttachmentsOf(DomainId domain);
+  // After every live domain was set up: domains gone meanwhile forgotten,
+  // empty regions destroyed, registry, members and signals brought up to
+  // date, every adopted peer woken.
+  void FinishAdoption();
+  // Writes the journal (after every change a restart must know). An error
+  // is logged; the attach that needs it fails.
+  Status SaveJournal();
+  JournalSnapshot Snapshot() const;
+  // Binds the peer's end of `record`'s control channel (learned from its
+  // control-port) in place of the one offered again after adoption.
+  void LearnPeerPort(Attachment& record);
 
   // Domains.
   void SyncDomains();
@@ -200,6 +231,14 @@ class Daemon {
   AccessPolicy& policy_;
   std::unique_ptr<EventChannels> event_channels_;  // control channels
   std::map<DomainId, DomainState> domains_;
+  // From the journal, until each is set up again or forgotten: id -> UUID.
+  std::map<DomainId, std::string> adopted_domains_;
+  // The attach between its first module call and its join, journaled so a
+  // restarted xenshmd undoes it (JournaledPeer::complete false).
+  std::optional<JournaledPeer> granting_;
+  // Control ports xenshmd bound (adoption): each bind raises one event,
+  // which is not an unmap-notify.
+  std::set<EventPort> spurious_control_events_;
   // Domains with a request waiting for their policy (AccessPolicy::Awaiting).
   std::set<DomainId> awaiting_policy_;
   RegionTable regions_;

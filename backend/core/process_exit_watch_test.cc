@@ -41,6 +41,32 @@ TEST(ProcessExitWatch, AGoneProcessIsNotFound) {
   EXPECT_EQ(watch.error().code(), Code::kNotFound);
 }
 
+TEST(ProcessExitWatch, KnowsWhenItsProcessStarted) {
+  const pid_t child = SpawnSleeper();
+  auto watch = ProcessExitWatch::Open(child);
+  ASSERT_TRUE(watch);
+  auto self = ProcessStartTime(getpid());
+  ASSERT_TRUE(self) << self.error().ToString();
+  // The child started after this test process did.
+  EXPECT_GE(watch->started(), *self);
+  EXPECT_GT(watch->started(), 0u);
+  // The same process again: found.
+  EXPECT_TRUE(ProcessExitWatch::Open(child, watch->started()));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+}
+
+TEST(ProcessExitWatch, APidNamingAnotherProcessIsNotFound) {
+  // What a restarted xenshmd sees when the journal's process exited and
+  // its pid went to another: the start time differs.
+  auto self = ProcessStartTime(getpid());
+  ASSERT_TRUE(self);
+  auto watch = ProcessExitWatch::Open(getpid(), *self + 1);
+  ASSERT_FALSE(watch);
+  EXPECT_EQ(watch.error().code(), Code::kNotFound);
+  EXPECT_TRUE(ProcessExitWatch::Open(getpid(), *self));
+}
+
 TEST(ProcessExitWatch, MovesOwnTheFd) {
   const pid_t child = SpawnSleeper();
   auto watch = ProcessExitWatch::Open(child);

@@ -48,10 +48,11 @@ class SignalBroker {
   // One read, and a write only if the target's node must change.
   void RelayEntry(const Region& region, const Peer& me, std::string_view list,
                   uint32_t index);
-
- private:
+  // Notifies `peer`'s control channel: its library reads members and
+  // relays again (also after a restart, for what changed meanwhile).
   void Wake(const Peer& peer);
 
+ private:
   XenStore& xenstore_;
   EventChannels& event_channels_;
   const AttachmentTable& attachments_;

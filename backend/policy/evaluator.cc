@@ -6,6 +6,7 @@
 #include "backend/policy/access_rules.h"
 #include "backend/policy/pin_store.h"
 #include "backend/policy/policy_codec.h"
+#include "base/numbers.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm::policy {
@@ -247,6 +248,44 @@ backend::RegionAttributes Evaluator::OnRegionCreated(std::string_view name,
     attributes.emplace_back(std::string(schema::kRegistryGid), meta.gid);
   }
   return attributes;
+}
+
+std::string Evaluator::RegionRecord(std::string_view name) const {
+  const RegionMeta* meta = FindRegion(name);
+  if (meta == nullptr) return {};
+  return "owner=" + (meta->owner ? std::to_string(*meta->owner) : "-") +
+         "\nmode=" + FormatMode(meta->mode) + "\ngid=" + meta->gid +
+         "\ndeclarer=" + meta->declarer + "\n";
+}
+
+bool Evaluator::AdoptRegion(std::string_view name, std::string_view record) {
+  if (record.empty()) return true;  // a region the policy knew nothing of
+  RegionMeta meta;
+  std::string_view rest = record;
+  for (std::string_view key : {"owner=", "mode=", "gid=", "declarer="}) {
+    const size_t end = rest.find('\n');
+    if (end == std::string_view::npos || !rest.starts_with(key)) return false;
+    const std::string_view value = rest.substr(key.size(), end - key.size());
+    rest.remove_prefix(end + 1);
+    if (key == "owner=") {
+      if (value != "-") {
+        auto owner = ParseDecimal(value, 0x7fef, "owner");
+        if (!owner) return false;
+        meta.owner = static_cast<DomainId>(*owner);
+      }
+    } else if (key == "mode=") {
+      auto mode = ParseMode(value);
+      if (!mode) return false;
+      meta.mode = *mode;
+    } else if (key == "gid=") {
+      meta.gid = std::string(value);
+    } else {
+      meta.declarer = std::string(value);
+    }
+  }
+  if (!rest.empty()) return false;
+  regions_.insert_or_assign(std::string(name), std::move(meta));
+  return true;
 }
 
 void Evaluator::OnRegionDestroyed(std::string_view name) {

@@ -133,6 +133,9 @@ class Evaluator : public backend::AccessPolicy {
                                             DomainId creator) override;
   // Forgets `name`'s record.
   void OnRegionDestroyed(std::string_view name) override;
+  // The record as "owner=", "mode=", "gid=", "declarer=" lines, and back.
+  std::string RegionRecord(std::string_view name) const override;
+  bool AdoptRegion(std::string_view name, std::string_view record) override;
 
   // Where policies of domains without a policy node come from, and how long
   // a domain whose name cannot be read yet waits; loads the reservations

@@ -345,6 +345,12 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
     (void)region->Detach();
     return Error(mapped);
   }
+  // Our end of the control channel first: a restarted xenshmd binds it
+  // again (closing its end left ours unbound, waiting for dom0).
+  (void)platform_.xenstore->Write(
+      kNoTransaction,
+      schema::FrontendNode(platform_.self, *handle, schema::kNodeControlPort),
+      std::to_string(impl.channels->control_port()));
   // Tell the backend we are connected (Xen PV convention).
   (void)platform_.xenstore->Write(
       kNoTransaction,

@@ -529,17 +529,22 @@ TEST(Attach, AGuestsPidNodeIsIgnored) {
   }));
 }
 
-// A restarted xenshmd cannot adopt its predecessor's regions (the control
-// channels died with it): it refuses to start rather than give new peers
-// other memory than the old ones share.
-TEST(Attach, ARestartedDaemonRefusesLeftoverRegions) {
+// Without its journal a restarted xenshmd cannot know what the module's
+// regions are: it refuses to start rather than give new peers other memory
+// than the old ones share (restart_test.cc: with it, it adopts them).
+TEST(Attach, ARestartedDaemonWithoutAJournalRefusesLeftoverRegions) {
   FakeXenSystem system;
   auto a = system.NewClient(kGuestA).Attach("moo", kPageSize);
   ASSERT_TRUE(a);
+  system.StopDaemon();
+  system.journal().set_text(std::nullopt);
   Status restarted = system.RestartDaemon(/*reset=*/false);
   EXPECT_EQ(restarted.code(), Code::kBusy);
   EXPECT_NE(restarted.message().find("--reset"), std::string::npos)
       << restarted.message();
+  EXPECT_NE(restarted.message().find("no journal"), std::string::npos)
+      << restarted.message();
+  ASSERT_TRUE(system.RestartDaemon(/*reset=*/true).ok());
 }
 
 TEST(Attach, ResetReleasesLeftoversAndClosesTheirAttachments) {

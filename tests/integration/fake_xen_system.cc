@@ -30,6 +30,7 @@ Status FakeXenSystem::StartDaemon(bool reset) {
   backend::DaemonOptions options;
   options.policy = policy_;
   options.reset_leftovers = reset;
+  options.journal = &journal_;
   // Short, so tests of dead processes' requests stay quick.
   options.orphan_grace = std::chrono::milliseconds(1000);
   options.log = [this](backend::LogPriority, std::string_view line) {

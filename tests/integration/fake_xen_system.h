@@ -39,6 +39,8 @@ class FakeXenSystem {
   GranterCounts counts();
   // A copy of xenshmd's region table, taken between two turns of its loop.
   backend::RegionTable DaemonRegions();
+  // xenshmd's journal: it outlives each daemon, as /run/xenshm does.
+  backend::MemoryJournalStore& journal() { return journal_; }
   // Stops xenshmd and starts a new one, with --reset when `reset`; returns
   // what the new one's Start said. `clean`: stopped by SIGTERM (Shutdown
   // runs), else it crashed.
@@ -56,6 +58,7 @@ class FakeXenSystem {
   void StopDaemonThread();
 
   std::unique_ptr<fake::FakeHypervisor> hypervisor_;
+  backend::MemoryJournalStore journal_;
   backend::AccessPolicy* policy_;
   std::function<void(backend::DaemonOptions&)> configure_;
   int reload_fd_;  // an eventfd, the test's SIGHUP
