@@ -27,6 +27,7 @@ Status FakeXenSystem::StartDaemon(bool reset) {
   auto platform = hypervisor_->OpenPlatform(kDom0);
   if (!platform) return platform.error();
   daemon_platform_ = std::make_unique<Platform>(std::move(*platform));
+  if (wrap_daemon_platform_) wrap_daemon_platform_(*daemon_platform_);
   backend::DaemonOptions options;
   options.policy = policy_;
   options.reset_leftovers = reset;
@@ -48,8 +49,12 @@ void FakeXenSystem::RunDaemonThread() {
   // The same loop as xenshmd's main: an error it cannot carry on from
   // fails the test.
   daemon_thread_ = std::jthread([this](std::stop_token stop) {
-    if (Status ran = daemon_->Run(stop, reload_fd_); !ran.ok()) {
-      ADD_FAILURE() << "xenshmd's loop stopped: " << ran.ToString();
+    try {
+      if (Status ran = daemon_->Run(stop, reload_fd_); !ran.ok()) {
+        ADD_FAILURE() << "xenshmd's loop stopped: " << ran.ToString();
+      }
+    } catch (const InjectedCrash&) {
+      // Died where the test wanted: the thread ends as the process would.
     }
   });
 }

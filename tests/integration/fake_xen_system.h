@@ -18,6 +18,13 @@
 
 namespace xenshm::testing {
 
+// Thrown on the daemon's thread by a test's platform wrapper to make
+// xenshmd die right there (crash_injector.h); the thread ends, as the
+// process would.
+struct InjectedCrash {
+  std::string after;  // the call it died after
+};
+
 class FakeXenSystem {
  public:
   // Starts the daemon with `policy` (allow-all when null).
@@ -39,6 +46,11 @@ class FakeXenSystem {
   GranterCounts counts();
   // A copy of xenshmd's region table, taken between two turns of its loop.
   backend::RegionTable DaemonRegions();
+  // Runs on each new daemon's platform before the daemon gets it (tests
+  // wrap its xenstore or granter).
+  void set_daemon_platform_wrapper(std::function<void(Platform&)> wrap) {
+    wrap_daemon_platform_ = std::move(wrap);
+  }
   // xenshmd's journal: it outlives each daemon, as /run/xenshm does.
   backend::MemoryJournalStore& journal() { return journal_; }
   // Stops xenshmd and starts a new one, with --reset when `reset`; returns
@@ -59,6 +71,7 @@ class FakeXenSystem {
 
   std::unique_ptr<fake::FakeHypervisor> hypervisor_;
   backend::MemoryJournalStore journal_;
+  std::function<void(Platform&)> wrap_daemon_platform_;
   backend::AccessPolicy* policy_;
   std::function<void(backend::DaemonOptions&)> configure_;
   int reload_fd_;  // an eventfd, the test's SIGHUP
