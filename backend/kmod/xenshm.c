@@ -60,6 +60,9 @@
  *    deferred entry to gnttab_end_foreign_access() together with its page
  *    reference, so the kernel's own deferred list frees the page whenever
  *    the peer lets go. Nothing is leaked and nothing is freed under a peer.
+ *    The kernel refuses rmmod ("in use") before any code of ours runs, so
+ *    we say why in advance: a line in the log when the first region goes
+ *    live, and an "unload" line in /proc/xenshm with what pins us.
  *
  * Lock order: mmap_lock, then xenshm_lock. So no ioctl touches user memory
  * while holding xenshm_lock (a fault would take mmap_lock in the wrong
@@ -70,6 +73,7 @@
 
 #define pr_fmt(fmt) "xenshm: " fmt
 
+#include <linux/atomic.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -174,6 +178,7 @@ static u64 xenshm_nr_grants;			/* live grant entries */
 static u64 xenshm_nr_deferred;			/* entries on the deferred list */
 static u64 xenshm_serial;			/* last xenshm_grantee.serial */
 static bool xenshm_exiting;			/* module exit: stop re-arming */
+static atomic_t xenshm_nr_open = ATOMIC_INIT(0);	/* open /dev/xenshm */
 
 static void xenshm_deferred_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(xenshm_deferred_work, xenshm_deferred_fn);
@@ -437,6 +442,8 @@ static long xenshm_ioctl_alloc(void __user *uarg)
 	region->id = id;
 	xenshm_nr_regions++;
 	__module_get(THIS_MODULE);	/* dropped by RELEASE */
+	if (xenshm_nr_regions == 1)
+		pr_info_ratelimited("unload refused while regions live (\"in use\"): /proc/xenshm lists them; xenshmd releases them, xenshmd --reset those of an earlier xenshmd\n");
 	mutex_unlock(&xenshm_lock);
 
 	op.region_id = id;
@@ -909,14 +916,26 @@ out_unlock:
 /* Root only; the fd is the capability, whoever it is later passed to. */
 static int xenshm_open(struct inode *inode, struct file *filp)
 {
+	int rc;
+
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	return nonseekable_open(inode, filp);
+	rc = nonseekable_open(inode, filp);
+	if (!rc)
+		atomic_inc(&xenshm_nr_open);
+	return rc;
+}
+
+static int xenshm_release(struct inode *inode, struct file *filp)
+{
+	atomic_dec(&xenshm_nr_open);
+	return 0;
 }
 
 static const struct file_operations xenshm_fops = {
 	.owner = THIS_MODULE,
 	.open = xenshm_open,
+	.release = xenshm_release,
 	.unlocked_ioctl = xenshm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = xenshm_mmap,
@@ -943,6 +962,12 @@ static int xenshm_proc_show(struct seq_file *m, void *v)
 		   xenshm_nr_regions, xenshm_nr_released, xenshm_nr_pages);
 	seq_printf(m, "grants %llu\ndeferred %llu\n", xenshm_nr_grants,
 		   xenshm_nr_deferred);
+	/* rmmod cannot say why it is refused; this line does. */
+	if (xenshm_nr_regions || atomic_read(&xenshm_nr_open))
+		seq_printf(m, "unload refused: %llu live regions, %d open /dev/xenshm\n",
+			   xenshm_nr_regions, atomic_read(&xenshm_nr_open));
+	else
+		seq_puts(m, "unload possible\n");
 	idr_for_each_entry(&xenshm_regions, name, id) {
 		region = name->region;
 		if (name->readonly) {
