@@ -197,11 +197,21 @@ int main(int argc, char** argv) {
 
   auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kDom0);
   if (!platform) Fatal(platform.error());
-  auto granter = xenshm::OpenKmodRegionGranter();
+  // A module older than serving needs is still good enough for --reset, so
+  // the regions that keep it loaded can be released and the installed
+  // module loaded (CheckKmodAbi's message says so); such a run stops after
+  // the reset.
+  auto granter = xenshm::KmodRegionGranter::Open(
+      XENSHM_DEVICE_PATH, options.reset_leftovers ? xenshm::kKmodAbiForReset
+                                                  : xenshm::kKmodAbiForGranter);
   if (!granter) Fatal(granter.error());
+  const xenshm::KmodAbi module_abi = (*granter)->abi();
+  const xenshm::Status module_serves =
+      xenshm::CheckKmodAbi(module_abi, xenshm::kKmodAbiForGranter);
   platform->region_granter = std::move(*granter);
   if (check_only) {
-    std::printf("xenshmd: platform and kernel module are ready\n");
+    std::printf("xenshmd: platform and kernel module are ready (module %s)\n",
+                xenshm::DescribeKmodAbi(module_abi).c_str());
     return 0;
   }
 
@@ -227,6 +237,19 @@ int main(int argc, char** argv) {
 
   xenshm::backend::Daemon daemon(*platform, options);
   if (xenshm::Status started = daemon.Start(); !started.ok()) Fatal(started);
+  if (!module_serves.ok()) {
+    const size_t left = daemon.Shutdown();
+    // Only a --reset gets here (Open refused the module otherwise).
+    Log(LogPriority::kNotice,
+        "--reset done; this xenshmd does not serve on the loaded module (" +
+            xenshm::DescribeKmodAbi(module_abi) + ")" +
+            (left > 0 ? ": " + std::to_string(left) +
+                            " regions still have peers, detach them and run "
+                            "--reset again"
+                      : ": `modprobe -r xenshm` and `modprobe xenshm` load "
+                        "the installed one, then start xenshmd"));
+    return left > 0 ? 1 : 0;
+  }
   // It answers now: systemd may start what is ordered after it (xendomains).
   Notify("READY=1");
   xenshm::Status ran = daemon.Run(stop_fd, reload_fd);

@@ -64,6 +64,9 @@
  *    we say why in advance: a line in the log when the first region goes
  *    live, and an "unload" line in /proc/xenshm with what pins us.
  *
+ * 10. XENSHM_IOC_VERSION says which revision of xenshm_uapi.h we speak, so
+ *     a daemon upgraded alone can tell whether we serve it.
+ *
  * Lock order: mmap_lock, then xenshm_lock. So no ioctl touches user memory
  * while holding xenshm_lock (a fault would take mmap_lock in the wrong
  * order): arguments are copied in before locking and results out after.
@@ -113,6 +116,9 @@ MODULE_PARM_DESC(max_total_pages,
 static unsigned int max_regions = 1024;
 module_param(max_regions, uint, 0644);
 MODULE_PARM_DESC(max_regions, "Live regions at most");
+
+/* The oldest ABI whose callers we still serve (XENSHM_IOC_VERSION). */
+#define XENSHM_MIN_ABI		1u
 
 /* Retry deferred grant ends this often; warn about one stuck this long. */
 #define XENSHM_RETRY_DELAY	HZ
@@ -832,6 +838,18 @@ static long xenshm_ioctl_domain_usage(void __user *uarg)
 	return 0;
 }
 
+static long xenshm_ioctl_version(void __user *uarg)
+{
+	struct xenshm_version op = {
+		.abi = XENSHM_ABI_VERSION,
+		.min_abi = XENSHM_MIN_ABI,
+	};
+
+	if (copy_to_user(uarg, &op, sizeof(op)))
+		return -EFAULT;
+	return 0;
+}
+
 static long xenshm_ioctl(struct file *filp, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -856,6 +874,8 @@ static long xenshm_ioctl(struct file *filp, unsigned int cmd,
 		return xenshm_ioctl_ro_view(uarg);
 	case XENSHM_IOC_DOMAIN_USAGE:
 		return xenshm_ioctl_domain_usage(uarg);
+	case XENSHM_IOC_VERSION:
+		return xenshm_ioctl_version(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -1003,8 +1023,8 @@ static int __init xenshm_init(void)
 		misc_deregister(&xenshm_miscdev);
 		return -ENOMEM;
 	}
-	pr_info("ready: max_region_pages=%u max_total_pages=%u\n",
-		max_region_pages, max_total_pages);
+	pr_info("ready: abi %u, max_region_pages=%u max_total_pages=%u\n",
+		XENSHM_ABI_VERSION, max_region_pages, max_total_pages);
 	return 0;
 }
 
