@@ -26,6 +26,11 @@
 //                     (default /run/xenshmd.lock; it holds the pid)
 // SIGHUP re-reads the policy file (a bad file is logged and the old policy
 // kept); attachments stay. SIGTERM and SIGINT stop xenshmd.
+//
+// Under systemd (tools/service/xenshmd.service, Type=notify) it says READY=1
+// once it answers, RELOADING=1 and READY=1 around a reload and STOPPING=1
+// when it stops (backend/service/notify_socket.h), and when stderr is the
+// journal each line carries its priority (backend/service/stderr_log.h).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
@@ -48,20 +53,47 @@
 #include "backend/policy/evaluator.h"
 #include "backend/policy/file_policy_resolver.h"
 #include "backend/policy/xl_config.h"
+#include "backend/service/notify_socket.h"
+#include "backend/service/stderr_log.h"
 #include "base/numbers.h"
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_platform.h"
 
 namespace {
 
+using xenshm::backend::LogPriority;
+
+// Where stderr goes, decided once at the start of main.
+xenshm::service::LogSink log_sink = xenshm::service::LogSink::kPlain;
+
+void Log(LogPriority priority, std::string_view line) {
+  const std::string text =
+      xenshm::service::FormatLogLine(log_sink, priority, line);
+  (void)!write(STDERR_FILENO, text.data(), text.size());
+}
+
 [[noreturn]] void Fatal(const xenshm::Status& status) {
-  std::fprintf(stderr, "xenshmd: fatal: %s\n", status.ToString().c_str());
+  Log(LogPriority::kError, "fatal: " + status.ToString());
   std::exit(1);
+}
+
+// Tells systemd `state`; outside systemd a no-op. A failure is logged once:
+// the unit then waits for READY=1 until its start times out.
+void Notify(std::string_view state) {
+  static bool warned = false;
+  xenshm::Status sent = xenshm::service::NotifyServiceManager(state);
+  if (!sent.ok() && !warned) {
+    warned = true;
+    Log(LogPriority::kWarning,
+        "cannot notify the service manager: " + sent.ToString());
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  log_sink =
+      xenshm::service::LogSinkOf(STDERR_FILENO, std::getenv("JOURNAL_STREAM"));
   bool check_only = false;
   std::string policy_file(xenshm::policy::kStandardPolicyFile);
   bool policy_file_given = false;
@@ -91,7 +123,7 @@ int main(int argc, char** argv) {
       auto budget =
           xenshm::ParseDecimal(argv[++i], UINT64_MAX, "--grant-budget");
       if (!budget) {
-        std::fprintf(stderr, "xenshmd: %s\n", budget.error().message().c_str());
+        Log(LogPriority::kError, budget.error().message());
         return 2;
       }
       options.grant_budget = *budget;
@@ -111,13 +143,10 @@ int main(int argc, char** argv) {
   }
   // Refusals name the file to edit, even when it does not exist yet.
   dom0_policy.file = policy_file;
-  auto log = [](std::string_view line) {
-    std::fprintf(stderr, "xenshmd: %.*s\n", static_cast<int>(line.size()),
-                 line.data());
-  };
-  options.log = [log](xenshm::backend::LogPriority, std::string_view line) {
-    log(line);
-  };
+  // The policy's own lines (where a domain's policy came from, reloads)
+  // are notices.
+  auto log = [](std::string_view line) { Log(LogPriority::kNotice, line); };
+  options.log = Log;
   if (config_dirs.empty()) {
     config_dirs = xenshm::policy::StandardConfigDirectories();
   }
@@ -133,7 +162,7 @@ int main(int argc, char** argv) {
   options.policy = &policy;
   // SIGHUP: the file again, on the daemon's thread; a bad one changes
   // nothing.
-  options.reload = [&policy, policy_file, policy_file_given, log] {
+  auto reload_policy = [&policy, policy_file, policy_file_given, log] {
     xenshm::policy::Dom0Policy reread;
     if (policy_file_given || std::filesystem::exists(policy_file)) {
       auto read = xenshm::policy::ReadDom0PolicyFile(policy_file);
@@ -146,6 +175,11 @@ int main(int argc, char** argv) {
     reread.file = policy_file;
     policy.SetDom0Policy(std::move(reread));
     log("reload: read " + policy_file);
+  };
+  options.reload = [reload_policy] {
+    Notify(xenshm::service::ReloadingState());
+    reload_policy();
+    Notify("READY=1");
   };
   // One xenshmd at a time: two would hand out the same names twice. (Not
   // for --check, which only looks.)
@@ -170,11 +204,21 @@ int main(int argc, char** argv) {
 
   auto platform = xenshm::OpenRealPlatform(xenshm::PlatformRole::kDom0);
   if (!platform) Fatal(platform.error());
-  auto granter = xenshm::OpenKmodRegionGranter();
+  // A module older than serving needs is still good enough for --reset, so
+  // the regions that keep it loaded can be released and the installed
+  // module loaded (CheckKmodAbi's message says so); such a run stops after
+  // the reset.
+  auto granter = xenshm::KmodRegionGranter::Open(
+      XENSHM_DEVICE_PATH, options.reset_leftovers ? xenshm::kKmodAbiForReset
+                                                  : xenshm::kKmodAbiForGranter);
   if (!granter) Fatal(granter.error());
+  const xenshm::KmodAbi module_abi = (*granter)->abi();
+  const xenshm::Status module_serves =
+      xenshm::CheckKmodAbi(module_abi, xenshm::kKmodAbiForGranter);
   platform->region_granter = std::move(*granter);
   if (check_only) {
-    std::printf("xenshmd: platform and kernel module are ready\n");
+    std::printf("xenshmd: platform and kernel module are ready (module %s)\n",
+                xenshm::DescribeKmodAbi(module_abi).c_str());
     return 0;
   }
 
@@ -202,15 +246,30 @@ int main(int argc, char** argv) {
   options.journal = &journal;
   xenshm::backend::Daemon daemon(*platform, options);
   if (xenshm::Status started = daemon.Start(); !started.ok()) Fatal(started);
-  if (xenshm::Status ran = daemon.Run(stop_fd, reload_fd); !ran.ok()) {
-    Fatal(ran);
+  if (!module_serves.ok()) {
+    const size_t left = daemon.Shutdown();
+    // Only a --reset gets here (Open refused the module otherwise).
+    Log(LogPriority::kNotice,
+        "--reset done; this xenshmd does not serve on the loaded module (" +
+            xenshm::DescribeKmodAbi(module_abi) + ")" +
+            (left > 0 ? ": " + std::to_string(left) +
+                            " regions still have peers, detach them and run "
+                            "--reset again"
+                      : ": `modprobe -r xenshm` and `modprobe xenshm` load "
+                        "the installed one, then start xenshmd"));
+    return left > 0 ? 1 : 0;
   }
+  // It answers now: systemd may start what is ordered after it (xendomains).
+  Notify("READY=1");
+  xenshm::Status ran = daemon.Run(stop_fd, reload_fd);
+  Notify("STOPPING=1");
+  if (!ran.ok()) Fatal(ran);
   const size_t attached = daemon.Shutdown();
   if (attached > 0) {
-    std::fprintf(stderr,
-                 "xenshmd: stopping; %zu regions with peers stay in the kernel "
-                 "module, and the next xenshmd adopts them\n",
-                 attached);
+    Log(LogPriority::kNotice,
+        "stopping; " + std::to_string(attached) +
+            " regions with peers stay in the kernel module, and the next "
+            "xenshmd adopts them");
   }
   return 0;
 }

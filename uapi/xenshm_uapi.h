@@ -177,6 +177,27 @@ struct xenshm_domain_usage {
 	__u64 reserved[3];	/* out: zero */
 };
 
+/*
+ * XENSHM_IOC_VERSION: which interface the loaded module speaks, so that a
+ * daemon upgraded without the module (or the other way round) can tell
+ * before it relies on anything. `abi` numbers revisions of this header.
+ * A revision only adds ioctls (a released struct never changes), so a
+ * module of ABI N serves callers written for any ABI from min_abi to N;
+ * min_abi stays 1 unless a revision ever drops something. ABI 1 is every
+ * ioctl up to XENSHM_IOC_DOMAIN_USAGE: a module that answers this ioctl
+ * with ENOTTY predates it and is ABI 1. ABI 2 adds XENSHM_IOC_VERSION.
+ * `features` is for optional behaviours that modules of one ABI may or may
+ * not have; none is defined yet, so it is 0.
+ */
+#define XENSHM_ABI_VERSION 2u
+
+struct xenshm_version {
+	__u32 abi;		/* out: the module's XENSHM_ABI_VERSION */
+	__u32 min_abi;		/* out: oldest ABI whose callers it serves */
+	__u64 features;		/* out: optional behaviours; 0 (none defined) */
+	__u64 reserved[2];	/* out: zero */
+};
+
 #define XENSHM_IOC_MAGIC 'X'
 #define XENSHM_IOC_ALLOC _IOWR(XENSHM_IOC_MAGIC, 0xa0, struct xenshm_alloc)
 #define XENSHM_IOC_GRANT _IOW(XENSHM_IOC_MAGIC, 0xa1, struct xenshm_grant)
@@ -189,6 +210,7 @@ struct xenshm_domain_usage {
 #define XENSHM_IOC_RO_VIEW _IOWR(XENSHM_IOC_MAGIC, 0xa7, struct xenshm_ro_view)
 #define XENSHM_IOC_DOMAIN_USAGE \
 	_IOWR(XENSHM_IOC_MAGIC, 0xa8, struct xenshm_domain_usage)
+#define XENSHM_IOC_VERSION _IOR(XENSHM_IOC_MAGIC, 0xa9, struct xenshm_version)
 
 /* Sizes are ABI: same on 32- and 64-bit, in C and in C++. */
 #ifdef __cplusplus
@@ -209,6 +231,7 @@ XENSHM_UAPI_ASSERT(sizeof(struct xenshm_grant_entries) == 40,
 XENSHM_UAPI_ASSERT(sizeof(struct xenshm_ro_view) == 24, "xenshm_ro_view");
 XENSHM_UAPI_ASSERT(sizeof(struct xenshm_domain_usage) == 64,
 		   "xenshm_domain_usage");
+XENSHM_UAPI_ASSERT(sizeof(struct xenshm_version) == 32, "xenshm_version");
 #undef XENSHM_UAPI_ASSERT
 
 #endif /* XENSHM_UAPI_H */

@@ -60,6 +60,12 @@
  *    deferred entry to gnttab_end_foreign_access() together with its page
  *    reference, so the kernel's own deferred list frees the page whenever
  *    the peer lets go. Nothing is leaked and nothing is freed under a peer.
+ *    The kernel refuses rmmod ("in use") before any code of ours runs, so
+ *    we say why in advance: a line in the log when the first region goes
+ *    live, and an "unload" line in /proc/xenshm with what pins us.
+ *
+ * 10. XENSHM_IOC_VERSION says which revision of xenshm_uapi.h we speak, so
+ *     a daemon upgraded alone can tell whether we serve it.
  *
  * Lock order: mmap_lock, then xenshm_lock. So no ioctl touches user memory
  * while holding xenshm_lock (a fault would take mmap_lock in the wrong
@@ -70,6 +76,7 @@
 
 #define pr_fmt(fmt) "xenshm: " fmt
 
+#include <linux/atomic.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -109,6 +116,9 @@ MODULE_PARM_DESC(max_total_pages,
 static unsigned int max_regions = 1024;
 module_param(max_regions, uint, 0644);
 MODULE_PARM_DESC(max_regions, "Live regions at most");
+
+/* The oldest ABI whose callers we still serve (XENSHM_IOC_VERSION). */
+#define XENSHM_MIN_ABI		1u
 
 /* Retry deferred grant ends this often; warn about one stuck this long. */
 #define XENSHM_RETRY_DELAY	HZ
@@ -174,6 +184,7 @@ static u64 xenshm_nr_grants;			/* live grant entries */
 static u64 xenshm_nr_deferred;			/* entries on the deferred list */
 static u64 xenshm_serial;			/* last xenshm_grantee.serial */
 static bool xenshm_exiting;			/* module exit: stop re-arming */
+static atomic_t xenshm_nr_open = ATOMIC_INIT(0);	/* open /dev/xenshm */
 
 static void xenshm_deferred_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(xenshm_deferred_work, xenshm_deferred_fn);
@@ -437,6 +448,8 @@ static long xenshm_ioctl_alloc(void __user *uarg)
 	region->id = id;
 	xenshm_nr_regions++;
 	__module_get(THIS_MODULE);	/* dropped by RELEASE */
+	if (xenshm_nr_regions == 1)
+		pr_info_ratelimited("unload refused while regions live (\"in use\"): /proc/xenshm lists them; xenshmd releases them, xenshmd --reset those of an earlier xenshmd\n");
 	mutex_unlock(&xenshm_lock);
 
 	op.region_id = id;
@@ -825,6 +838,18 @@ static long xenshm_ioctl_domain_usage(void __user *uarg)
 	return 0;
 }
 
+static long xenshm_ioctl_version(void __user *uarg)
+{
+	struct xenshm_version op = {
+		.abi = XENSHM_ABI_VERSION,
+		.min_abi = XENSHM_MIN_ABI,
+	};
+
+	if (copy_to_user(uarg, &op, sizeof(op)))
+		return -EFAULT;
+	return 0;
+}
+
 static long xenshm_ioctl(struct file *filp, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -849,6 +874,8 @@ static long xenshm_ioctl(struct file *filp, unsigned int cmd,
 		return xenshm_ioctl_ro_view(uarg);
 	case XENSHM_IOC_DOMAIN_USAGE:
 		return xenshm_ioctl_domain_usage(uarg);
+	case XENSHM_IOC_VERSION:
+		return xenshm_ioctl_version(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -909,14 +936,26 @@ out_unlock:
 /* Root only; the fd is the capability, whoever it is later passed to. */
 static int xenshm_open(struct inode *inode, struct file *filp)
 {
+	int rc;
+
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	return nonseekable_open(inode, filp);
+	rc = nonseekable_open(inode, filp);
+	if (!rc)
+		atomic_inc(&xenshm_nr_open);
+	return rc;
+}
+
+static int xenshm_release(struct inode *inode, struct file *filp)
+{
+	atomic_dec(&xenshm_nr_open);
+	return 0;
 }
 
 static const struct file_operations xenshm_fops = {
 	.owner = THIS_MODULE,
 	.open = xenshm_open,
+	.release = xenshm_release,
 	.unlocked_ioctl = xenshm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = xenshm_mmap,
@@ -943,6 +982,12 @@ static int xenshm_proc_show(struct seq_file *m, void *v)
 		   xenshm_nr_regions, xenshm_nr_released, xenshm_nr_pages);
 	seq_printf(m, "grants %llu\ndeferred %llu\n", xenshm_nr_grants,
 		   xenshm_nr_deferred);
+	/* rmmod cannot say why it is refused; this line does. */
+	if (xenshm_nr_regions || atomic_read(&xenshm_nr_open))
+		seq_printf(m, "unload refused: %llu live regions, %d open /dev/xenshm\n",
+			   xenshm_nr_regions, atomic_read(&xenshm_nr_open));
+	else
+		seq_puts(m, "unload possible\n");
 	idr_for_each_entry(&xenshm_regions, name, id) {
 		region = name->region;
 		if (name->readonly) {
@@ -978,8 +1023,8 @@ static int __init xenshm_init(void)
 		misc_deregister(&xenshm_miscdev);
 		return -ENOMEM;
 	}
-	pr_info("ready: max_region_pages=%u max_total_pages=%u\n",
-		max_region_pages, max_total_pages);
+	pr_info("ready: abi %u, max_region_pages=%u max_total_pages=%u\n",
+		XENSHM_ABI_VERSION, max_region_pages, max_total_pages);
 	return 0;
 }
 

@@ -48,7 +48,7 @@ class KmodRegionMapping final : public RegionMapping {
 }  // namespace
 
 Result<std::unique_ptr<KmodRegionGranter>> KmodRegionGranter::Open(
-    const std::string& device) {
+    const std::string& device, KmodAbiNeed need) {
   const int fd = open(device.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
@@ -68,6 +68,15 @@ Result<std::unique_ptr<KmodRegionGranter>> KmodRegionGranter::Open(
                  device + " is not the xenshm device (" +
                      StatusFromErrno(err, "XENSHM_IOC_COUNTS").message() + ")");
   }
+  xenshm_version version{};
+  const int version_err =
+      ioctl(fd, XENSHM_IOC_VERSION, &version) == 0 ? 0 : errno;
+  auto abi = KmodAbiFromVersionIoctl(version_err, version);
+  if (!abi) return Error(abi.error());
+  if (Status serves = CheckKmodAbi(*abi, need); !serves.ok()) {
+    return Error(serves);
+  }
+  granter->abi_ = *abi;
   return granter;
 }
 

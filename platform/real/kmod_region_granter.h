@@ -24,6 +24,7 @@
 
 #include "base/status.h"
 #include "base/types.h"
+#include "platform/real/kmod_abi.h"
 #include "platform/region_granter.h"
 
 namespace xenshm {
@@ -42,12 +43,14 @@ struct GrantTableBudget {
 
 class KmodRegionGranter final : public RegionGranter {
  public:
-  // Opens `device` and checks that it answers XENSHM_IOC_COUNTS. Errors:
+  // Opens `device`, checks that it answers XENSHM_IOC_COUNTS and asks which
+  // ABI it speaks (XENSHM_IOC_VERSION; platform/real/kmod_abi.h). Errors:
   // kNotFound with "xenshm kernel module not loaded: modprobe xenshm" when
   // the device does not exist; kNoPermission without root; kIoError when the
-  // file is not the xenshm device.
+  // file is not the xenshm device, or when the module does not serve `need`
+  // (the message says how to load the installed module).
   static Result<std::unique_ptr<KmodRegionGranter>> Open(
-      const std::string& device);
+      const std::string& device, KmodAbiNeed need = kKmodAbiForGranter);
 
   ~KmodRegionGranter() override;
   KmodRegionGranter(const KmodRegionGranter&) = delete;
@@ -84,6 +87,9 @@ class KmodRegionGranter final : public RegionGranter {
   // 512 if the module cannot say.
   uint32_t GrantEntriesPerFrame() override;
 
+  // What the module said at Open about its interface.
+  const KmodAbi& abi() const { return abi_; }
+
   // The grant table's geometry and use; with `probe` > 0 (at most 65535),
   // also whether that many entries could be reserved right now.
   Result<GrantTableBudget> Budget(uint32_t probe = 0);
@@ -102,6 +108,7 @@ class KmodRegionGranter final : public RegionGranter {
   void Forget(RegionId region);
 
   const int fd_;  // owned; closed by the destructor
+  KmodAbi abi_;   // set by Open
   std::mutex mu_;
   // Page counts of regions seen through this object. Only a hint: another
   // process may release a region, so a stale entry is refreshed on EINVAL.

@@ -1,6 +1,7 @@
 // xenshmctl: what xenshm holds in this dom0, for administrators.
 //
-//   xenshmctl status     the kernel module's counts, dom0's grant budget
+//   xenshmctl status     the kernel module's interface (ABI) and counts,
+//                        dom0's grant budget
 //                        (and how to raise it), and every live region with
 //                        its size, owner, group, mode and peers, and each
 //                        guest's usage against its quotas
@@ -92,6 +93,7 @@ void PrintUsage(XenStore& xenstore) {
 int PrintStatus(KmodRegionGranter& granter, XenStore& xenstore) {
   auto counts = granter.Counts();
   if (!counts) return Fail(counts.error());
+  std::printf("module interface: %s\n", DescribeKmodAbi(granter.abi()).c_str());
   std::printf(
       "module: %llu regions, %llu pages, %llu grants, %llu deferred frees\n",
       static_cast<unsigned long long>(counts->regions),
