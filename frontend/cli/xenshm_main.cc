@@ -16,6 +16,7 @@
 //   check=SEED       verify the pattern (prints PASS/FAIL lines)
 //   await=SEED[:MS]  wait until the pattern appears (default 30000 ms)
 //   sleep=MS         stay attached for a while
+//   until=FILE[:MS]  stay attached until FILE exists (default 600000 ms)
 //   peers            list the attached peers
 //   write-probe      try one write (shows the fault on a read-only mapping)
 //   settle=N[:MS]    wait until N peers are attached and all reachable
@@ -110,6 +111,29 @@ bool RunAction(Region& region, std::string_view action) {
     }
     Say("PASS await-" + region.name() + "-" + std::to_string(*number) +
         ": pattern seen");
+    return true;
+  }
+  if (auto spec = value_of("until=")) {
+    // Stay attached until a file appears: how a lab step holds a region
+    // until another step (or the operator) says when to let go.
+    const size_t colon = spec->rfind(':');
+    const std::string path(spec->substr(0, colon));
+    std::optional<uint64_t> ms = 600000;
+    if (colon != std::string_view::npos) {
+      ms = CliNumber(spec->substr(colon + 1), "until ms", kMaxCliMs);
+    }
+    if (!ms || path.empty()) return false;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(*ms);
+    while (access(path.c_str(), F_OK) != 0) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        Say("FAIL until-" + region.name() + ": " + path +
+            " did not appear in " + std::to_string(*ms) + " ms");
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    Say(label + ": " + path + " appeared; detaching");
     return true;
   }
   if (auto ms = value_of("sleep=")) {
