@@ -26,6 +26,16 @@ void RegistryPublisher::Publish(const Region& region) {
   if (first) {
     (void)xenstore_.Write(kNoTransaction, nodes[1],
                           std::to_string(region.size));
+    // What an earlier xenshmd wrote here (a restarted one adopts the
+    // region): its peers are ours to list, so the departed go.
+    if (auto listed = xenstore_.List(kNoTransaction, nodes[2])) {
+      for (const std::string& child : *listed) {
+        auto index = schema::ParsePeerIndex(child);
+        if (!index || !region.peers.contains(*index)) {
+          (void)xenstore_.Remove(kNoTransaction, nodes[2] + "/" + child);
+        }
+      }
+    }
   }
   for (const auto& [attribute, value] : region.attributes) {
     nodes.push_back(path + "/" + attribute);

@@ -78,6 +78,22 @@ TEST_F(RegistryPublisherTest, ADepartedPeerLosesItsEntryAndItsReadAccess) {
   EXPECT_FALSE(Node(*guest1_.xenstore, "size"));
 }
 
+TEST_F(RegistryPublisherTest, AFirstPublishDropsPeersAnEarlierDaemonListed) {
+  // An earlier xenshmd listed three peers; the region it left has two now.
+  {
+    RegistryPublisher earlier(xs0());
+    Region three = region_;
+    three.peers[2] = Peer{{3, 0}, 2, schema::Access::kReadWrite};
+    earlier.Publish(three);
+  }
+  ASSERT_TRUE(Node(xs0(), "peers/2"));
+  RegistryPublisher registry(xs0());
+  registry.Publish(region_);
+  EXPECT_FALSE(Node(xs0(), "peers/2"));
+  EXPECT_EQ(Node(xs0(), "peers/0"), "1/0");
+  EXPECT_EQ(Node(xs0(), "peers/1"), "2/3");
+}
+
 TEST_F(RegistryPublisherTest, RemoveAndClear) {
   RegistryPublisher registry(xs0());
   registry.Publish(region_);

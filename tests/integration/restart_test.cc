@@ -129,6 +129,12 @@ TEST_P(Restarts, ADetachWhileNoDaemonRunsIsProcessed) {
   ASSERT_TRUE(system_.RestartDaemon(/*reset=*/false).ok());
   EXPECT_TRUE(Eventually([&] { return PeerCount(**a) == 1; }));
   EXPECT_EQ(BackendState(system_, kA, (*a)->handle()), "4");
+  // The registry no longer lists it either.
+  XenStore& dom0 = *system_.OpenProcess(kDom0).xenstore;
+  EXPECT_TRUE(Eventually([&] {
+    return !dom0.Read(kNoTransaction, schema::RegistryPeerPath("moo", 1));
+  }));
+  EXPECT_TRUE(dom0.Read(kNoTransaction, schema::RegistryPeerPath("moo", 0)));
   // A's region page and directory are all that is granted.
   EXPECT_TRUE(Eventually([&] { return system_.counts().grants == 2; }));
 }
