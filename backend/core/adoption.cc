@@ -280,7 +280,8 @@ void Daemon::AdoptAttachmentsOf(DomainId domain) {
         continue;
       }
       held.control_port = *bound;
-      spurious_control_events_.insert(*bound);  // every bind raises one
+      // Every bind raises one event.
+      spurious_control_events_[*bound] = std::chrono::steady_clock::now();
       continue;
     }
     // Not Connected yet: the answer is given again with a new control
@@ -329,7 +330,7 @@ void Daemon::LearnPeerPort(Attachment& record) {
     if (auto bound = event_channels_->BindInterdomain(key.domain, *port)) {
       (void)event_channels_->Unbind(record.held->control_port);
       record.held->control_port = *bound;
-      spurious_control_events_.insert(*bound);
+      spurious_control_events_[*bound] = std::chrono::steady_clock::now();
     }
   }
   record.held->peer_port = *port;

@@ -21,6 +21,9 @@ namespace {
 constexpr std::string_view kDomainsToken = "domains";
 constexpr std::string_view kFrontendToken = "frontend";
 constexpr std::string_view kPolicyToken = "policy";
+// How soon after xenshmd binds a control port the event the bind raises
+// arrives (at once; seconds under emulation at worst).
+constexpr std::chrono::seconds kSpuriousEventWindow{5};
 
 std::string MillisecondsSince(std::chrono::steady_clock::time_point since) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -497,6 +500,7 @@ void Daemon::Detach(AttachmentKey key, std::string_view why) {
   if (held) {
     if (held->control_port != 0) {
       (void)event_channels_->Unbind(held->control_port);
+      spurious_control_events_.erase(held->control_port);
     }
     if (key.domain != kDom0) {
       if (Status revoked = granter_.Revoke(region->id, key.domain);
@@ -799,7 +803,13 @@ void Daemon::HandleControlEvents() {
     // A frontend never notifies its control channel itself: an event there
     // is gntdev's unmap-notify, sent when the peer unmapped the region (on
     // detach, or because its process died).
-    if (spurious_control_events_.erase(port) > 0) continue;
+    if (auto bound = spurious_control_events_.find(port);
+        bound != spurious_control_events_.end()) {
+      const bool soon = std::chrono::steady_clock::now() - bound->second <
+                        kSpuriousEventWindow;
+      spurious_control_events_.erase(bound);
+      if (soon) continue;
+    }
     const Attachment* owner = attachments_.FindByControlPort(port);
     if (owner == nullptr) continue;
     const AttachmentKey key = owner->key;

@@ -236,9 +236,11 @@ class Daemon {
   // The attach between its first module call and its join, journaled so a
   // restarted xenshmd undoes it (JournaledPeer::complete false).
   std::optional<JournaledPeer> granting_;
-  // Control ports xenshmd bound (adoption): each bind raises one event,
-  // which is not an unmap-notify.
-  std::set<EventPort> spurious_control_events_;
+  // Control ports xenshmd bound (adoption), and when: each bind raises one
+  // event at once, which is not an unmap-notify. Only an event soon after
+  // the bind is taken for it, so a missing one cannot hide a later death.
+  std::map<EventPort, std::chrono::steady_clock::time_point>
+      spurious_control_events_;
   // Domains with a request waiting for their policy (AccessPolicy::Awaiting).
   std::set<DomainId> awaiting_policy_;
   RegionTable regions_;

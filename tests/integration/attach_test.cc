@@ -15,6 +15,7 @@
 #include "platform/xenstore_retry.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
+#include "tests/integration/raw_request.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/schema.h"
@@ -365,44 +366,18 @@ TEST(Attach, ProcessDeathDetachesThroughUnmapNotify) {
   ASSERT_TRUE(a);
   Platform& raw = system.OpenProcess(kGuestB);
   XenStore& xs = *raw.xenstore;
-  SubmitRawRequest(xs, kGuestB, 0,
-                   {"moo", kPageSize, schema::AttachMode::kAttachOnly,
-                    schema::Access::kReadWrite, std::nullopt});
+  RawAttachment attached = AttachRaw(raw, "moo", 0);
+  ASSERT_TRUE(attached.mapping);
   auto backend = [&](std::string_view node) {
     return xs.Read(kNoTransaction, schema::BackendNode(kGuestB, 0, node))
         .value_or("");
   };
-  ASSERT_TRUE(Eventually([&] { return backend(schema::kNodeState) == "4"; }));
-  auto channels = raw.open_event_channels();
-  ASSERT_TRUE(channels);
-  auto control = (*channels)->BindInterdomain(
-      kDom0, *schema::ParsePort(backend(schema::kNodeEventChannel)));
-  ASSERT_TRUE(control);
-  auto directory_refs =
-      schema::ParseRefList(backend(schema::kNodeGrantDirectory), 1);
-  ASSERT_TRUE(directory_refs);
-  std::vector<GrantRef> refs;
-  {
-    auto directory = raw.grant_mapper->Map(kDom0, *directory_refs, false);
-    ASSERT_TRUE(directory);
-    refs = *schema::ReadGrantDirectory(
-        std::span(static_cast<const std::byte*>((*directory)->data()),
-                  (*directory)->size()),
-        1);
-  }
-  UnmapNotify notify;
-  notify.port = *control;
-  auto mapping = raw.grant_mapper->Map(kDom0, refs, true, notify);
-  ASSERT_TRUE(mapping);
-  ASSERT_TRUE(xs.Write(kNoTransaction,
-                       schema::FrontendNode(kGuestB, 0, schema::kNodeState),
-                       "4")
-                  .ok());
   auto peers = (*a)->Peers();
   ASSERT_TRUE(peers);
   ASSERT_EQ(peers->size(), 2u);
 
-  mapping->reset();  // the process dies: the kernel unmaps and notifies
+  attached.mapping.reset();  // the process dies: the kernel unmaps and
+                             // notifies
   // The registry shrinks first, then the backend says Closed.
   EXPECT_TRUE(Eventually([&] {
     auto now = (*a)->Peers();

@@ -5,10 +5,12 @@
 #define XENSHM_TESTS_INTEGRATION_RAW_REQUEST_H_
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 
 #include "base/types.h"
+#include "platform/platform.h"
 #include "platform/xenstore.h"
 #include "xenstore-schema/schema.h"
 
@@ -35,6 +37,21 @@ struct RawRequest {
 // Connected for an accepted one (`keep`) or withdraws it too.
 Answer AskRaw(XenStore& xs, DomainId domain, uint32_t handle,
               const RawRequest& request, bool keep = false);
+
+// A guest process's attachment of an existing one-page region, made raw
+// the way libxenshm makes it: request, control channel bound, grant
+// directory read, region mapped with gntdev's unmap-notify on the control
+// channel, control-port written, Connected said. A test "kills the
+// process" by resetting `mapping` (the kernel unmaps and notifies) and
+// `channels` (its ports close). Empty pointers if a step failed (the
+// failure is reported).
+struct RawAttachment {
+  std::unique_ptr<EventChannels> channels;
+  std::unique_ptr<GrantMapping> mapping;
+  EventPort control_port = 0;
+};
+RawAttachment AttachRaw(Platform& process, const std::string& name,
+                        uint32_t handle);
 
 }  // namespace xenshm::testing
 

@@ -16,8 +16,7 @@
 #include "backend/core/state_journal.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
-#include "xenstore-schema/attach_request.h"
-#include "xenstore-schema/grant_directory.h"
+#include "tests/integration/raw_request.h"
 #include "xenstore-schema/schema.h"
 
 namespace xenshm::testing {
@@ -161,49 +160,9 @@ TEST_P(Restarts, AGuestProcessThatDiedWhileNoDaemonRanIsDetached) {
   // frontend stays Connected forever.
   Platform& b = system_.OpenProcess(kB);
   XenStore& xs = *b.xenstore;
-  schema::AttachRequest request{"moo", kPageSize,
-                                schema::AttachMode::kAttachOnly,
-                                schema::Access::kReadWrite, std::nullopt};
-  // Once xenshmd has made B's request directory.
-  ASSERT_TRUE(Eventually([&] {
-    return schema::WriteAttachRequest(xs, kNoTransaction, kB, 0, request).ok();
-  }));
-  ASSERT_TRUE(xs.Write(kNoTransaction,
-                       schema::FrontendNode(kB, 0, schema::kNodeState), "3")
-                  .ok());
-  auto backend = [&](std::string_view node) {
-    return xs.Read(kNoTransaction, schema::BackendNode(kB, 0, node))
-        .value_or("");
-  };
-  ASSERT_TRUE(Eventually([&] { return backend(schema::kNodeState) == "4"; }));
-  auto channels = b.open_event_channels();
-  ASSERT_TRUE(channels);
-  auto control = (*channels)->BindInterdomain(
-      kDom0, *schema::ParsePort(backend(schema::kNodeEventChannel)));
-  ASSERT_TRUE(control);
-  auto directory_refs =
-      schema::ParseRefList(backend(schema::kNodeGrantDirectory), 1);
-  ASSERT_TRUE(directory_refs);
-  std::vector<GrantRef> refs;
-  {
-    auto directory = b.grant_mapper->Map(kDom0, *directory_refs, false);
-    ASSERT_TRUE(directory);
-    refs = *schema::ReadGrantDirectory(
-        std::span(static_cast<const std::byte*>((*directory)->data()),
-                  (*directory)->size()),
-        1);
-  }
-  UnmapNotify notify;
-  notify.port = *control;
-  auto mapping = b.grant_mapper->Map(kDom0, refs, true, notify);
-  ASSERT_TRUE(mapping);
-  ASSERT_TRUE(xs.Write(kNoTransaction,
-                       schema::FrontendNode(kB, 0, schema::kNodeControlPort),
-                       std::to_string(*control))
-                  .ok());
-  ASSERT_TRUE(xs.Write(kNoTransaction,
-                       schema::FrontendNode(kB, 0, schema::kNodeState), "4")
-                  .ok());
+  RawAttachment raw = AttachRaw(b, "moo", 0);
+  ASSERT_TRUE(raw.mapping);
+  const EventPort* control = &raw.control_port;
   ASSERT_TRUE(Eventually([&] { return PeerCount(**a) == 2; }));
   // The daemon has learned B's end of the control channel.
   ASSERT_TRUE(Eventually([&] {
@@ -213,8 +172,8 @@ TEST_P(Restarts, AGuestProcessThatDiedWhileNoDaemonRanIsDetached) {
            });
   }));
   system_.StopDaemon(GetParam());
-  mapping->reset();
-  channels->reset();
+  raw.mapping.reset();
+  raw.channels.reset();
   ASSERT_TRUE(system_.RestartDaemon(/*reset=*/false).ok());
   EXPECT_TRUE(Eventually([&] { return PeerCount(**a) == 1; }));
   EXPECT_TRUE(Logged(system_, "its control channel closed"));
@@ -264,38 +223,6 @@ TEST(RestartJournal, AnUnreadableJournalIsRefusedNotGuessed) {
   ASSERT_TRUE(system.RestartDaemon(/*reset=*/true).ok());
   EXPECT_TRUE(Eventually(
       [&] { return BackendState(system, kA, (*a)->handle()) == "6"; }));
-}
-
-TEST(RestartJournal, TextRoundTripsAndStrayBytesAreRefused) {
-  backend::JournalSnapshot snapshot;
-  snapshot.domains = {{1, "00000000-0000-4000-8000-000000000001"}};
-  snapshot.regions.push_back(
-      {.name = "moo",
-       .size = 4096,
-       .id = 3,
-       .charged_to = 1,
-       .attributes = {{"mode", "0640"}, {"gid", "video cam"}},
-       .policy_record = "owner=1\nmode=0640\ngid=\ndeclarer=a b\n"});
-  backend::JournaledPeer peer;
-  peer.key = {1, 0};
-  peer.region = "moo";
-  peer.complete = true;
-  peer.directory = 4;
-  peer.grant_entries = 2;
-  peer.directory_refs = "8 9";
-  peer.peer_port = 5;
-  snapshot.peers.push_back(peer);
-  const std::string text = backend::EncodeJournal(snapshot);
-  auto back = backend::DecodeJournal(text);
-  ASSERT_TRUE(back) << back.error().ToString();
-  EXPECT_EQ(*back, snapshot);
-  for (const std::string& bad : std::vector<std::string>{
-           text.substr(0, text.size() - 1),  // cut short
-           text + "peer domain=1\n",         // fields missing
-           text + "region name=x size=1 id=3 charged=- policy=\n",  // id twice
-           "xenshm-journal 2\n"}) {
-    EXPECT_FALSE(backend::DecodeJournal(bad)) << bad;
-  }
 }
 
 }  // namespace
