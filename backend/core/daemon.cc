@@ -232,8 +232,9 @@ void Daemon::HandleAttachment(AttachmentKey key) {
     return;
   }
   if (created && *state == schema::XenbusState::kConnected) {
-    // Connected before we ever answered: an earlier xenshmd's attachment,
-    // which we cannot adopt. Its library sees Closed when it next looks.
+    // Connected before we ever answered: an earlier xenshmd's attachment
+    // that no journal gave us (--reset, or none). Its library sees Closed
+    // when it next looks.
     if (!AdmitRequest(record)) return;
     record.frontend_state = *state;
     PublishFailure(record, Status(Code::kBackendUnavailable,

@@ -5,6 +5,7 @@
 // empty.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -13,11 +14,13 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "backend/core/state_journal.h"
 #include "tests/integration/crash_injector.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
+#include "tests/integration/raw_request.h"
 #include "xenstore-schema/grant_directory.h"
 #include "xenstore-schema/schema.h"
 
@@ -206,6 +209,68 @@ TEST_P(CrashPoints, AdoptionKeepsEveryInvariant) {
     }));
   }
   EXPECT_GT(crashes, 2) << "the action made too few calls to crash in";
+}
+
+// A xenshmd that dies while it adopts (the worst moment: it binds peers'
+// ports again, detaches the departed, rewrites registry and members) is
+// adopted in turn by the next.
+TEST(CrashPointsOfAdoption, ADaemonDyingWhileItAdoptsIsAdoptedInTurn) {
+  int crashes = 0;
+  for (int nth = 1; nth < 200; ++nth) {
+    SCOPED_TRACE("crash after adoption call " + std::to_string(nth));
+    World world;
+    auto d = world.system->NewClient(kDom0).Attach("moo", kSize);
+    ASSERT_TRUE(d);
+    // Something for adoption to do: a peer whose process dies while none
+    // runs (raw, so the test can kill it).
+    RawAttachment dying = AttachRaw(world.system->OpenProcess(kB), "moo", 0);
+    ASSERT_TRUE(dying.mapping);
+    ASSERT_TRUE(Eventually([&] {
+      auto journal = backend::DecodeJournal(*world.system->journal().text());
+      return journal && std::ranges::any_of(journal->peers, [](auto& peer) {
+               return peer.key.domain == kB && peer.peer_port != 0;
+             });
+    }));
+    world.system->StopDaemon();
+    dying.mapping.reset();
+    dying.channels.reset();
+    world.crash.Arm(nth);
+    bool crashed = false;
+    try {
+      (void)world.system->RestartDaemon(/*reset=*/false);
+      // Its first turns of the loop count too.
+      std::this_thread::sleep_for(milliseconds(100));
+      crashed = world.crash.crashed();
+    } catch (const InjectedCrash&) {
+      crashed = true;
+    }
+    // Killed (or, if adoption needed fewer calls, stopped after it ran
+    // whole), and started again.
+    world.system->StopDaemon();
+    world.crash.Arm(0);
+    Status adopted = world.system->RestartDaemon(/*reset=*/false);
+    ASSERT_TRUE(adopted.ok()) << adopted.ToString();
+    EXPECT_TRUE(Eventually([&] {
+      auto peers = world.a->Peers();
+      return peers && peers->size() == 2;
+    }));
+    EXPECT_TRUE(Eventually([&] {
+      const backend::RegionTable regions = world.system->DaemonRegions();
+      const GranterCounts counts = world.system->counts();
+      return counts.grants == ExpectedGrants(regions) &&
+             counts.regions == ExpectedModuleRegions(regions);
+    }));
+    EXPECT_STREQ(static_cast<char*>((*d)->data()) + kPageSize, "kept");
+    EXPECT_TRUE((*d)->Detach().ok());
+    EXPECT_TRUE(world.a->Detach().ok());
+    EXPECT_TRUE(Eventually([&] {
+      const GranterCounts counts = world.system->counts();
+      return counts.regions == 0 && counts.grants == 0 && counts.pages == 0;
+    }));
+    if (!crashed) break;
+    ++crashes;
+  }
+  EXPECT_GT(crashes, 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(AttachAndDetach, CrashPoints,

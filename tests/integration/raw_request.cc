@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "base/numbers.h"
 #include "tests/integration/eventually.h"
 #include "xenstore-schema/attach_request.h"
 #include "xenstore-schema/grant_directory.h"
@@ -79,8 +80,11 @@ RawAttachment AttachRaw(Platform& process, const std::string& name,
     return raw;
   }
   auto control = (*channels)->BindInterdomain(kDom0, *port);
-  auto directory_refs =
-      schema::ParseRefList(backend(schema::kNodeGrantDirectory), 1);
+  auto size =
+      ParseDecimal(backend(schema::kNodeSize), schema::kMaxRegionBytes, "size");
+  const uint64_t pages = size ? schema::PagesFor(*size) : 1;
+  auto directory_refs = schema::ParseRefList(
+      backend(schema::kNodeGrantDirectory), schema::GrantDirectoryPages(pages));
   if (!control || !directory_refs) {
     ADD_FAILURE() << "cannot bind the control channel or read the directory";
     return raw;
@@ -95,7 +99,7 @@ RawAttachment AttachRaw(Platform& process, const std::string& name,
     auto listed = schema::ReadGrantDirectory(
         std::span(static_cast<const std::byte*>((*directory)->data()),
                   (*directory)->size()),
-        1);
+        pages);
     if (!listed) {
       ADD_FAILURE() << listed.error().ToString();
       return raw;

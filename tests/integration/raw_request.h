@@ -38,7 +38,7 @@ struct RawRequest {
 Answer AskRaw(XenStore& xs, DomainId domain, uint32_t handle,
               const RawRequest& request, bool keep = false);
 
-// A guest process's attachment of an existing one-page region, made raw
+// A guest process's attachment of an existing region, made raw
 // the way libxenshm makes it: request, control channel bound, grant
 // directory read, region mapped with gntdev's unmap-notify on the control
 // channel, control-port written, Connected said. A test "kills the
