@@ -280,7 +280,6 @@ void Daemon::AdoptAttachmentsOf(DomainId domain) {
         continue;
       }
       held.control_port = *bound;
-      // Every bind raises one event.
       spurious_control_events_[*bound] = std::chrono::steady_clock::now();
       continue;
     }
@@ -296,19 +295,7 @@ void Daemon::AdoptAttachmentsOf(DomainId domain) {
     held.control_port = *offered;
     record->rebind_on_connect = true;
     liveness_.StartRequestClock(*record, std::chrono::steady_clock::now());
-    const Region& region = *joined->first;
-    WriteBackend(key, schema::kNodeEventChannel, std::to_string(*offered));
-    WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
-    WriteBackend(key, schema::kNodePeerIndex,
-                 std::to_string(joined->second->index));
-    if (domain == kDom0) {
-      WriteBackend(key, schema::kNodeRegionId, std::to_string(held.local_id));
-    } else {
-      WriteBackend(key, schema::kNodeGrantDirectory, held.directory_refs);
-    }
-    WriteBackend(key, schema::kNodeStatus, std::string(CodeName(Code::kOk)));
-    WriteBackend(key, schema::kNodeState,
-                 schema::StateValue(schema::XenbusState::kConnected));
+    PublishAnswer(key, *joined->first, joined->second->index, held);
   }
 }
 

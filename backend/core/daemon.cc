@@ -387,23 +387,22 @@ Status Daemon::Attach(Attachment& record,
   held.control_port = *control_port;
   undo.Add(
       [this, port = *control_port] { (void)event_channels_->Unbind(port); });
-  std::string directory_refs;
   std::string granted_in = "0";
-  // What a dom0 program maps: the region, or its read-only view, which the
-  // module maps only read-only (one per region, released with it).
-  RegionId local_id = region.id;
   if (key.domain != kDom0) {
     const auto granting = std::chrono::steady_clock::now();
     XENSHM_RETURN_IF_ERROR(
-        GrantToGuest(region, key, request.access, held, directory_refs, undo));
+        GrantToGuest(region, key, request.access, held, undo));
     granted_in = MillisecondsSince(granting);
-  } else if (request.access == schema::Access::kReadOnly) {
-    auto view = granter_.ReadOnlyView(region.id);
-    if (!view) return view.error();
-    local_id = *view;
+  } else {
+    // What a dom0 program maps: the region, or its read-only view, which
+    // the module maps only read-only (one per region, released with it).
+    held.local_id = region.id;
+    if (request.access == schema::Access::kReadOnly) {
+      auto view = granter_.ReadOnlyView(region.id);
+      if (!view) return view.error();
+      held.local_id = *view;
+    }
   }
-  held.directory_refs = directory_refs;
-  held.local_id = local_id;
   // The commit point: once journaled, a restarted xenshmd adopts the peer
   // (and gives its answer, if this one dies before it does).
   regions_.Join(request.name, Peer{key, *index, request.access});
@@ -424,19 +423,7 @@ Status Daemon::Attach(Attachment& record,
         {.attachments = 1, .mapped_bytes = held.grant_entries * kPageSize});
   }
   registry_.Publish(region);
-  WriteBackend(key, schema::kNodeEventChannel, std::to_string(*control_port));
-  WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
-  WriteBackend(key, schema::kNodePeerIndex, std::to_string(*index));
-  if (key.domain == kDom0) {
-    WriteBackend(key, schema::kNodeRegionId, std::to_string(local_id));
-  } else {
-    WriteBackend(key, schema::kNodeGrantDirectory, directory_refs);
-  }
-  // Members before Connected, so Region::Peers is right from the answer on.
-  signals_->PublishMembers(region);
-  WriteBackend(key, schema::kNodeStatus, std::string(CodeName(Code::kOk)));
-  WriteBackend(key, schema::kNodeState,
-               schema::StateValue(schema::XenbusState::kConnected));
+  PublishAnswer(key, region, *index, *record.held);
   PublishUsage(key.domain);
   Log(Describe(key) + (created ? " created '" : " joined '") + request.name +
       "' as peer " + std::to_string(*index) + " (" +
@@ -447,7 +434,7 @@ Status Daemon::Attach(Attachment& record,
 
 Status Daemon::GrantToGuest(const Region& region, AttachmentKey key,
                             schema::Access access, Holdings& held,
-                            std::string& directory_refs, UndoLog& undo) {
+                            UndoLog& undo) {
   const uint64_t entries = GrantEntriesFor(region.pages);
   auto free_entries = granter_.FreeGrantEntries();
   if (!free_entries) return free_entries.error();
@@ -484,7 +471,7 @@ Status Daemon::GrantToGuest(const Region& region, AttachmentKey key,
   undo.Add([this, entries] { grants_.Refund(entries); });
   held.directory = *directory;
   held.grant_entries = entries;
-  directory_refs = schema::FormatRefList(*directory_grants);
+  held.directory_refs = schema::FormatRefList(*directory_grants);
   return Status();
 }
 
@@ -631,6 +618,24 @@ void Daemon::DestroyRegion(const std::string& name) {
   regions_.Erase(name);
   (void)SaveJournal();
   Log("region '" + name + "' destroyed");
+}
+
+void Daemon::PublishAnswer(AttachmentKey key, const Region& region,
+                           uint32_t index, const Holdings& held) {
+  WriteBackend(key, schema::kNodeEventChannel,
+               std::to_string(held.control_port));
+  WriteBackend(key, schema::kNodeSize, std::to_string(region.size));
+  WriteBackend(key, schema::kNodePeerIndex, std::to_string(index));
+  if (key.domain == kDom0) {
+    WriteBackend(key, schema::kNodeRegionId, std::to_string(held.local_id));
+  } else {
+    WriteBackend(key, schema::kNodeGrantDirectory, held.directory_refs);
+  }
+  // Members before Connected, so Region::Peers is right from the answer on.
+  signals_->PublishMembers(region);
+  WriteBackend(key, schema::kNodeStatus, std::string(CodeName(Code::kOk)));
+  WriteBackend(key, schema::kNodeState,
+               schema::StateValue(schema::XenbusState::kConnected));
 }
 
 void Daemon::PublishFailure(Attachment& record, const Status& status) {

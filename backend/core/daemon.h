@@ -155,10 +155,9 @@ class Daemon {
   void HandleAttachment(AttachmentKey key);
   Status Attach(Attachment& record, const schema::AttachRequest& request);
   // Grants the region and a grant directory to a guest; each step's undo
-  // goes to `undo`. Fills `held` and `directory_refs`.
+  // goes to `undo`. Fills `held` (directory, entries, directory_refs).
   Status GrantToGuest(const Region& region, AttachmentKey key,
-                      schema::Access access, Holdings& held,
-                      std::string& directory_refs, UndoLog& undo);
+                      schema::Access access, Holdings& held, UndoLog& undo);
   void Detach(AttachmentKey key, std::string_view why);
   // Detach, then answer Closed: for detaches the frontend did not ask for.
   void DetachAndClose(AttachmentKey key, std::string_view why);
@@ -187,6 +186,10 @@ class Daemon {
   void DestroyRegion(const std::string& name);
 
   // Answers.
+  // The Connected answer of a joined attachment: its control channel,
+  // geometry, what to map, members, then status and state.
+  void PublishAnswer(AttachmentKey key, const Region& region, uint32_t index,
+                     const Holdings& held);
   void PublishFailure(Attachment& record, const Status& status);
   void PublishError(AttachmentKey key, const Status& status);
   void WriteBackend(AttachmentKey key, std::string_view node,
