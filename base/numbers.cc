@@ -150,8 +150,8 @@ std::string FormatByteSize(uint64_t bytes) {
   for (const auto& unit : kUnits) {
     const uint64_t size = uint64_t{1} << unit.shift;
     if (bytes >= size && bytes % size == 0) {
-      return std::to_string(bytes >> unit.shift) + " " + unit.name + " (" +
-             exact + ")";
+      return exact + " (" + std::to_string(bytes >> unit.shift) + " " +
+             unit.name + ")";
     }
   }
   return exact;

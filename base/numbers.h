@@ -43,10 +43,11 @@ Result<uint64_t> ParseDecimal(std::string_view text, uint64_t max,
 Result<uint64_t> ParseByteSize(std::string_view text, uint64_t max,
                                std::string_view what);
 
-// A byte count for a person: "16 MiB (16777216)" when it is a whole number
+// A byte count for a person: "16777216 (16 MiB)" when it is a whole number
 // of the largest binary unit (KiB, MiB, GiB) that fits, else just the
-// decimal bytes ("4097", "0"). The decimal is always there, so the text
-// can be pasted back where ParseByteSize reads it.
+// decimal bytes ("4097", "0"). The decimal comes first, so what matched
+// the bare number before still matches, and it pastes back where
+// ParseByteSize reads it.
 std::string FormatByteSize(uint64_t bytes);
 
 }  // namespace xenshm

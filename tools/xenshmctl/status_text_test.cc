@@ -75,7 +75,7 @@ TEST(StatusTextTest, OneLinePerDomainAndRegionWithHumanSizes) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\ndomain 3: regions=1/4\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\nregion 'cam.0': size 16 MiB (16777216), owner dom3, "
+  EXPECT_NE(text.find("\nregion 'cam.0': size 16777216 (16 MiB), owner dom3, "
                       "group video, mode 0640, peers 0=dom3/1 2=? (bad)\n"),
             std::string::npos)
       << text;
