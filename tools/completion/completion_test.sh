@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# completion_test.sh DIR: each bash completion file in DIR registers a
-# completion for its program, and its function offers the expected words
-# for a few partial command lines (COMP_WORDS/COMP_CWORD set as bash does).
+# completion_test.sh DIR XENSHM XENSHMCTL XENSHMD XENSHM-XL-CREATE: each
+# bash completion file in DIR registers a completion for its program, its
+# function offers the expected words for a few partial command lines
+# (COMP_WORDS/COMP_CWORD set as bash does), and it offers every long option
+# the program's --help names (so a new option is not forgotten here).
 set -uo pipefail
 export LC_ALL=C  # one sort order for the offers
 dir=$1
+declare -A binary=([xenshm]=$2 [xenshmctl]=$3 [xenshmd]=$4
+  [xenshm-xl-create]=$5)
 failed=0
 work=${TEST_TMPDIR:-$(mktemp -d)}
 
@@ -84,6 +88,20 @@ chmod +x "$work/bin/xenshmctl"
 PATH="$work/bin:$PATH" expect "cam.0 camera-2" xenshm attach cam
 PATH="$work/bin:$PATH" expect "cam.0 camera-2 log" xenshm attach ""
 PATH=/nonexistent expect "" xenshm attach ""
+
+# Every --help option is offered where it applies.
+covers() {  # PROG OFFERS
+  local option
+  for option in $("${binary[$1]}" --help | grep -oE -- '--[a-z][a-z0-9-]*' |
+                  sort -u); do
+    [[ " $2 " == *" $option "* || " $2 " == *" $option= "* ]] ||
+      { echo "FAIL: $1 completion never offers $option"; failed=1; }
+  done
+}
+covers xenshm "$(complete_words xenshm --) $(complete_words xenshm attach moo --)"
+covers xenshmctl "$(complete_words xenshmctl --) $(complete_words xenshmctl status --)"
+covers xenshmd "$(complete_words xenshmd --)"
+covers xenshm-xl-create "$(complete_words xenshm-xl-create --)"
 
 [ "$failed" -eq 0 ] && echo "PASS: bash completion"
 exit "$failed"
