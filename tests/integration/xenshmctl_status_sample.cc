@@ -21,8 +21,8 @@ ctl::StatusReport Report(FakeXenSystem& system, XenStore& xenstore) {
   report.module_abi = "ABI 2 (fake)";
   report.counts = system.counts();
   report.budget = {64, 512, 32768, report.counts.grants, 30000, 1024};
-  report.usage = ctl::ReadUsage(xenstore);
-  report.regions = ctl::ReadRegions(xenstore);
+  report.usage = ctl::ReadUsage(xenstore).value();
+  report.regions = ctl::ReadRegions(xenstore).value();
   return report;
 }
 

@@ -8,6 +8,16 @@
 namespace xenshm::ctl {
 namespace {
 
+// The children of `path`; none when it does not exist.
+Result<std::vector<std::string>> ListOrNone(XenStore& xenstore,
+                                            const std::string& path) {
+  auto children = xenstore.List(kNoTransaction, path);
+  if (!children && children.error().code() == Code::kNotFound) {
+    return std::vector<std::string>{};
+  }
+  return children;
+}
+
 std::optional<std::string> ReadAttribute(XenStore& xenstore,
                                          const std::string& region_path,
                                          std::string_view node) {
@@ -53,10 +63,11 @@ std::vector<PeerReport> ReadPeers(XenStore& xenstore,
 
 }  // namespace
 
-std::vector<RegionReport> ReadRegions(XenStore& xenstore) {
+Result<std::vector<RegionReport>> ReadRegions(XenStore& xenstore) {
+  auto keys = ListOrNone(xenstore, schema::RegistryRoot());
+  if (!keys) return Error(keys.error());
   std::vector<RegionReport> regions;
-  auto keys = xenstore.List(kNoTransaction, schema::RegistryRoot());
-  for (const std::string& key : keys.value_or(std::vector<std::string>{})) {
+  for (const std::string& key : *keys) {
     RegionReport region;
     region.name = schema::RegionNameOfRegistryKey(key);
     const std::string path = schema::RegistryRoot() + "/" + key;
@@ -113,10 +124,11 @@ std::vector<QuotaUse> ParseUsageLine(std::string_view line) {
   return uses;
 }
 
-std::vector<DomainUsageReport> ReadUsage(XenStore& xenstore) {
+Result<std::vector<DomainUsageReport>> ReadUsage(XenStore& xenstore) {
+  auto keys = ListOrNone(xenstore, schema::UsageRoot());
+  if (!keys) return Error(keys.error());
   std::vector<DomainUsageReport> usage;
-  auto keys = xenstore.List(kNoTransaction, schema::UsageRoot());
-  for (const std::string& key : keys.value_or(std::vector<std::string>{})) {
+  for (const std::string& key : *keys) {
     auto domain = schema::ParseDomainId(key);
     if (!domain) continue;
     auto line = xenstore.Read(kNoTransaction, schema::UsageRoot() + "/" + key);

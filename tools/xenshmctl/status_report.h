@@ -71,11 +71,15 @@ struct StatusReport {
 };
 
 // The registry's regions and the published usage lines, read from
-// `xenstore` outside a transaction. Entries whose key is not what xenshmd
+// `xenstore` outside a transaction. A registry that does not exist yet is
+// empty; any other failure to list it (no permission: not root) is the
+// error, never an empty report. Entries whose key is not what xenshmd
 // writes (a usage key that is no domain id, a peer index that is no
-// number) are left out: they cannot have come from xenshmd.
-std::vector<RegionReport> ReadRegions(XenStore& xenstore);
-std::vector<DomainUsageReport> ReadUsage(XenStore& xenstore);
+// number) are left out: they cannot have come from xenshmd. Attributes
+// are read one by one, so a region destroyed meanwhile may show some as
+// absent.
+Result<std::vector<RegionReport>> ReadRegions(XenStore& xenstore);
+Result<std::vector<DomainUsageReport>> ReadUsage(XenStore& xenstore);
 
 // FormatUsage's line split into its `key=used/limit` and `key=limit/s`
 // items; empty if any item is malformed.

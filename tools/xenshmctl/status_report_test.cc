@@ -30,8 +30,8 @@ class StatusReportTest : public ::testing::Test {
 };
 
 TEST_F(StatusReportTest, EmptyRegistryHasNoRegionsAndNoUsage) {
-  EXPECT_TRUE(ReadRegions(xs()).empty());
-  EXPECT_TRUE(ReadUsage(xs()).empty());
+  EXPECT_TRUE(ReadRegions(xs()).value().empty());
+  EXPECT_TRUE(ReadUsage(xs()).value().empty());
 }
 
 TEST_F(StatusReportTest, ReadsEveryAttributeAndPeerSortedByName) {
@@ -40,7 +40,7 @@ TEST_F(StatusReportTest, ReadsEveryAttributeAndPeerSortedByName) {
   Write(schema::RegistryPeerPath("cam.0", 1), "5/2");
   Write(schema::RegistryPeerPath("cam.0", 0), "3/0");
 
-  const std::vector<RegionReport> regions = ReadRegions(xs());
+  const std::vector<RegionReport> regions = ReadRegions(xs()).value();
   ASSERT_EQ(regions.size(), 2u);
   const RegionReport& cam = regions[0];
   EXPECT_EQ(cam.name, "cam.0");  // the registry key is "cam@0"
@@ -61,7 +61,7 @@ TEST_F(StatusReportTest, SortedByNameNotByRegistryKey) {
   // Keys "a0" < "a@b", names "a.b" < "a0": '.' is written '@' in a key.
   WriteRegion("a0", "4096", "1", "g", "0600");
   WriteRegion("a.b", "4096", "1", "g", "0600");
-  const std::vector<RegionReport> regions = ReadRegions(xs());
+  const std::vector<RegionReport> regions = ReadRegions(xs()).value();
   ASSERT_EQ(regions.size(), 2u);
   EXPECT_EQ(regions[0].name, "a.b");
   EXPECT_EQ(regions[1].name, "a0");
@@ -72,7 +72,7 @@ TEST_F(StatusReportTest, MalformedAttributesAreAbsentNotGuessed) {
   Write(schema::RegistryPeerPath("moo", 0), "3-0");
   Write(schema::RegistryPath("moo") + "/peers/not-an-index", "3/0");
 
-  const std::vector<RegionReport> regions = ReadRegions(xs());
+  const std::vector<RegionReport> regions = ReadRegions(xs()).value();
   ASSERT_EQ(regions.size(), 1u);
   EXPECT_EQ(regions[0].size, std::nullopt);
   EXPECT_EQ(regions[0].owner, std::nullopt);
@@ -84,7 +84,7 @@ TEST_F(StatusReportTest, MalformedAttributesAreAbsentNotGuessed) {
 
 TEST_F(StatusReportTest, MissingAttributesAreAbsent) {
   Write(schema::RegistryPath("bare") + "/size", "4096");
-  const std::vector<RegionReport> regions = ReadRegions(xs());
+  const std::vector<RegionReport> regions = ReadRegions(xs()).value();
   ASSERT_EQ(regions.size(), 1u);
   EXPECT_EQ(regions[0].size, 4096u);
   EXPECT_EQ(regions[0].owner, std::nullopt);
@@ -100,7 +100,7 @@ TEST_F(StatusReportTest, UsageByDomainWithItsQuotasParsed) {
   Write(schema::UsagePath(3), line);
   Write(schema::UsageRoot() + "/not-a-domain", line);
 
-  const std::vector<DomainUsageReport> usage = ReadUsage(xs());
+  const std::vector<DomainUsageReport> usage = ReadUsage(xs()).value();
   ASSERT_EQ(usage.size(), 2u);
   EXPECT_EQ(usage[0].domain, 3);
   EXPECT_EQ(usage[0].text, line);
@@ -112,6 +112,20 @@ TEST_F(StatusReportTest, UsageByDomainWithItsQuotasParsed) {
   EXPECT_EQ(usage[0].uses[5].used, std::nullopt);
   EXPECT_EQ(usage[0].uses[5].limit, 16u);
   EXPECT_EQ(usage[1].domain, 12);
+}
+
+// Not being allowed to read the registry is an error, not "no regions".
+TEST_F(StatusReportTest, AnUnreadableRegistryIsAnErrorNotAnEmptyReport) {
+  WriteRegion("moo", "4096", "1", "g", "0600");
+  Write(schema::UsagePath(3), "regions=1/4");
+  hv_.CreateDomain(1);
+  Platform guest = std::move(*hv_.OpenPlatform(1));
+  auto regions = ReadRegions(*guest.xenstore);
+  ASSERT_FALSE(regions);
+  EXPECT_NE(regions.error().code(), Code::kNotFound);
+  auto usage = ReadUsage(*guest.xenstore);
+  ASSERT_FALSE(usage);
+  EXPECT_NE(usage.error().code(), Code::kNotFound);
 }
 
 TEST(ParseUsageLineTest, AnyMalformedItemLeavesNothing) {

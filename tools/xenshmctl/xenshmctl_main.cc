@@ -100,8 +100,12 @@ int PrintStatus(KmodRegionGranter& granter, XenStore& xenstore, bool json) {
   auto budget = ReadBudget(granter);
   if (!budget) return Fail(budget.error());
   report.budget = *budget;
-  report.usage = ctl::ReadUsage(xenstore);
-  report.regions = ctl::ReadRegions(xenstore);
+  auto usage = ctl::ReadUsage(xenstore);
+  if (!usage) return Fail(usage.error());
+  report.usage = std::move(*usage);
+  auto regions = ctl::ReadRegions(xenstore);
+  if (!regions) return Fail(regions.error());
+  report.regions = std::move(*regions);
   const std::string out =
       json ? ctl::RenderStatusJson(report) : ctl::RenderStatusText(report);
   std::fputs(out.c_str(), stdout);
