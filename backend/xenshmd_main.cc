@@ -5,6 +5,7 @@
 //   xenshmd [--check] [--reset] [--grant-budget ENTRIES] [--policy FILE]
 //           [--pin-dir DIR] [--config-dir DIR]... [--lock-file FILE]
 //           [--journal FILE]
+//   xenshmd --help
 //     --check         open everything, report, and exit
 //     --reset         release what an earlier xenshmd left in the kernel
 //                     module and wipe the journal (their peers must attach
@@ -62,6 +63,13 @@
 namespace {
 
 using xenshm::backend::LogPriority;
+
+constexpr char kUsage[] =
+    "usage: xenshmd [--check] [--reset] [--grant-budget ENTRIES] "
+    "[--policy FILE]\n"
+    "               [--pin-dir DIR] [--config-dir DIR]... [--lock-file FILE]\n"
+    "               [--journal FILE]\n"
+    "       xenshmd --help\n";
 
 // Where stderr goes, decided once at the start of main.
 xenshm::service::LogSink log_sink = xenshm::service::LogSink::kPlain;
@@ -127,11 +135,11 @@ int main(int argc, char** argv) {
         return 2;
       }
       options.grant_budget = *budget;
+    } else if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
     } else {
-      std::fprintf(stderr,
-                   "usage: xenshmd [--check] [--reset] [--grant-budget N] "
-                   "[--policy FILE] [--pin-dir DIR] [--config-dir DIR]... "
-                   "[--lock-file FILE] [--journal FILE]\n");
+      std::fputs(kUsage, stderr);
       return 2;
     }
   }

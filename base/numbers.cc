@@ -141,4 +141,20 @@ Result<uint64_t> ParseByteSize(std::string_view text, uint64_t max,
   return number * unit;
 }
 
+std::string FormatByteSize(uint64_t bytes) {
+  static constexpr struct {
+    int shift;
+    const char* name;
+  } kUnits[] = {{30, "GiB"}, {20, "MiB"}, {10, "KiB"}};
+  const std::string exact = std::to_string(bytes);
+  for (const auto& unit : kUnits) {
+    const uint64_t size = uint64_t{1} << unit.shift;
+    if (bytes >= size && bytes % size == 0) {
+      return exact + " (" + std::to_string(bytes >> unit.shift) + " " +
+             unit.name + ")";
+    }
+  }
+  return exact;
+}
+
 }  // namespace xenshm

@@ -1,13 +1,15 @@
 // The two number parsers of xenshm: one for every number on the wire, from
 // a guest or on a command line (ParseDecimal), one for every size a person
-// writes (ParseByteSize). Both are strict and bounded: a value either means
-// exactly one number within the caller's range or is refused with a Status
-// naming what was wrong, never silently read as 0 or as a prefix.
+// writes (ParseByteSize), and FormatByteSize for sizes shown to a person. Both
+// are strict and bounded: a value either means exactly one number within the
+// caller's range or is refused with a Status naming what was wrong, never
+// silently read as 0 or as a prefix.
 #ifndef XENSHM_BASE_NUMBERS_H_
 #define XENSHM_BASE_NUMBERS_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -40,6 +42,13 @@ Result<uint64_t> ParseDecimal(std::string_view text, uint64_t max,
 // like any other; callers that need at least one byte say so themselves.
 Result<uint64_t> ParseByteSize(std::string_view text, uint64_t max,
                                std::string_view what);
+
+// A byte count for a person: "16777216 (16 MiB)" when it is a whole number
+// of the largest binary unit (KiB, MiB, GiB) that fits, else just the
+// decimal bytes ("4097", "0"). The decimal comes first, so what matched
+// the bare number before still matches, and it pastes back where
+// ParseByteSize reads it.
+std::string FormatByteSize(uint64_t bytes);
 
 }  // namespace xenshm
 

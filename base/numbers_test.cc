@@ -125,6 +125,74 @@ TEST(ParseByteSizeTest, RefusesEveryMalformedClassWithAReason) {
   EXPECT_TRUE(SizeRefusedFor("0x-1", "is not a size"));
   EXPECT_TRUE(SizeRefusedFor("x10", "is not a size"));
   EXPECT_TRUE(SizeRefusedFor("1\x01", "is not a size: '1\\x01'"));
+  // A suffix only ends a size: nothing after it, nothing between it and
+  // the digits, and no digit groupings a person might mean differently.
+  EXPECT_TRUE(SizeRefusedFor("1K5", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("K1", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("1K ", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("1\tK", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("1_000", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("1,000", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("1k5", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("0X", "no hex digits"));
+  EXPECT_TRUE(SizeRefusedFor("0x 10", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("00x10", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("1MB", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("1MiB", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("-0", "is not a size"));
+  EXPECT_TRUE(SizeRefusedFor("-1K", "is not a size"));
+}
+
+TEST(ParseByteSizeTest, SuffixOverflowIsRefusedNotWrapped) {
+  const uint64_t all = UINT64_MAX;
+  // The largest count each suffix can carry, and one more.
+  EXPECT_EQ(ParseByteSize("18014398509481983K", all, "size").value(),
+            18014398509481983ull << 10);
+  EXPECT_FALSE(ParseByteSize("18014398509481984K", all, "size"));
+  EXPECT_EQ(ParseByteSize("17592186044415M", all, "size").value(),
+            17592186044415ull << 20);
+  EXPECT_FALSE(ParseByteSize("17592186044416M", all, "size"));
+  // 2^64 / 2^30 wraps to 0 in a careless multiplication.
+  auto wrapped = ParseByteSize("17179869184G", all, "size");
+  ASSERT_FALSE(wrapped);
+  EXPECT_NE(wrapped.error().message().find("is more than"), std::string::npos)
+      << wrapped.error().message();
+}
+
+TEST(ParseByteSizeTest, BoundariesOfMaxForEachSpelling) {
+  EXPECT_EQ(ParseByteSize("4096", 4096, "size").value(), 4096u);
+  EXPECT_EQ(ParseByteSize("4K", 4096, "size").value(), 4096u);
+  EXPECT_EQ(ParseByteSize("0x1000", 4096, "size").value(), 4096u);
+  EXPECT_FALSE(ParseByteSize("4097", 4096, "size"));
+  EXPECT_FALSE(ParseByteSize("5K", 4096, "size"));
+  EXPECT_FALSE(ParseByteSize("0x1001", 4096, "size"));
+  EXPECT_FALSE(ParseByteSize("1M", 4096, "size"));
+  EXPECT_EQ(ParseByteSize("0", 0, "size").value(), 0u);
+  EXPECT_EQ(ParseByteSize("0x0", 0, "size").value(), 0u);
+  EXPECT_FALSE(ParseByteSize("1", 0, "size"));
+}
+
+TEST(FormatByteSizeTest, WholeUnitsWithTheExactBytes) {
+  EXPECT_EQ(FormatByteSize(0), "0");
+  EXPECT_EQ(FormatByteSize(1000), "1000");
+  EXPECT_EQ(FormatByteSize(1024), "1024 (1 KiB)");
+  EXPECT_EQ(FormatByteSize(4096), "4096 (4 KiB)");
+  EXPECT_EQ(FormatByteSize(4097), "4097");
+  EXPECT_EQ(FormatByteSize(1536 * 1024), "1572864 (1536 KiB)");
+  EXPECT_EQ(FormatByteSize(16 << 20), "16777216 (16 MiB)");
+  EXPECT_EQ(FormatByteSize(uint64_t{1} << 30), "1073741824 (1 GiB)");
+  EXPECT_EQ(FormatByteSize(uint64_t{3} << 40), "3298534883328 (3072 GiB)");
+  EXPECT_EQ(FormatByteSize(UINT64_MAX), "18446744073709551615");
+}
+
+TEST(FormatByteSizeTest, ItsFirstWordReadsBackAsTheSameSize) {
+  for (uint64_t bytes :
+       {uint64_t{0}, uint64_t{4096}, uint64_t{16} << 20, uint64_t{12345}}) {
+    const std::string text = FormatByteSize(bytes);
+    const std::string decimal = text.substr(0, text.find(' '));
+    EXPECT_EQ(ParseByteSize(decimal, UINT64_MAX, "size").value(), bytes)
+        << text;
+  }
 }
 
 TEST(HostileTextTest, QuotesBoundedAndEscaped) {

@@ -134,6 +134,36 @@ TEST(XlConfigTest, Dom0PolicyFileCarriesQuotasAndItsName) {
       << bad.error().message();
 }
 
+// Every size in the policy file (quotas and create=) takes each spelling
+// base/numbers.h's ParseByteSize reads, and a malformed one names its line.
+TEST(XlConfigTest, Dom0PolicyFileSizesInDecimalHexAndSuffixes) {
+  auto dom0 = ParseDom0PolicyFile(
+      "default = [ \"max-region-memory=0x1000000\", \"max-mapped=65536\" ]\n"
+      "xenshm = [ \"create=log,size=64K\", \"max-mapped=2G\",\n"
+      "            \"create=ring,size=0x2000\", \"max-region-memory=1g\" ]\n",
+      "policy.cfg");
+  ASSERT_TRUE(dom0) << dom0.error().ToString();
+  EXPECT_EQ(dom0->fallback->quota.region_bytes, 16u << 20);
+  EXPECT_EQ(dom0->fallback->quota.mapped_bytes, 65536u);
+  EXPECT_EQ(dom0->dom0->quota.mapped_bytes, uint64_t{2} << 30);
+  EXPECT_EQ(dom0->dom0->quota.region_bytes, uint64_t{1} << 30);
+  ASSERT_EQ(dom0->dom0->pre_created.size(), 2u);
+  EXPECT_EQ(dom0->dom0->pre_created[0].size, 65536u);
+  EXPECT_EQ(dom0->dom0->pre_created[1].size, 8192u);
+
+  for (const char* bad : {"1K5", "0x", "64 K", "64KiB", "-1", "0x10K", ""}) {
+    auto refused = ParseDom0PolicyFile(
+        "default = [ \"allow=*\" ]\nxenshm = [ \"max-mapped=" +
+            std::string(bad) + "\" ]\n",
+        "policy.cfg");
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().message().rfind("policy.cfg:2: ", 0), 0u)
+        << refused.error().message();
+    EXPECT_NE(refused.error().message().find("max-mapped"), std::string::npos)
+        << refused.error().message();
+  }
+}
+
 // The file xenshm ships parses and grants nothing: no default, no dom0
 // stanza, so the evaluator refuses every domain without a stanza.
 TEST(XlConfigTest, ShippedPolicyFileGrantsNothing) {

@@ -48,12 +48,24 @@
 namespace xenshm::cli {
 namespace {
 
-void Usage() {
-  std::fprintf(stderr,
-               "usage: xenshm attach NAME [--size SIZE] [--ro] [--existing] "
-               "[--handle N] [--timeout-ms MS] [fill=SEED] [check=SEED] "
-               "[await=SEED[:MS]] [sleep=MS] [peers] [write-probe]\n");
-}
+constexpr char kUsage[] =
+    "usage: xenshm attach NAME [--size SIZE] [--ro] [--existing] [--handle N]\n"
+    "                   [--timeout-ms MS] [--retry-ms MS] [--expect-status "
+    "CODE]\n"
+    "                   [ACTION...]\n"
+    "       xenshm --help\n"
+    "SIZE: bytes (65536), hex bytes (0x10000) or a number with a binary K, M "
+    "or G\n"
+    "(64K, 128M, 1G), at most 1G; every other number strict decimal.\n"
+    "ACTIONs: fill=SEED check-zero check=SEED await=SEED[:MS] sleep=MS\n"
+    "  until=FILE[:MS] peers write-probe settle=N[:MS] signal=SPEC\n"
+    "  expect-reached=SPEC expect-missed=SPEC expect-signal=SPEC[:MS]\n"
+    "  expect-quiet=MS expect-leave=SPEC[:MS]   (SPEC: all | dom:D,... | "
+    "peer:I,...)\n"
+    "exit status: 0 ok, 1 usage, 2 attach refused, 3 a check failed, 4 the "
+    "detach failed\n";
+
+void Usage() { std::fputs(kUsage, stderr); }
 
 void Say(const std::string& line) {
   std::printf("%s\n", line.c_str());
@@ -281,6 +293,11 @@ int Attach(int argc, char** argv) {
 }  // namespace xenshm::cli
 
 int main(int argc, char** argv) {
+  if (argc == 2 && (std::string_view(argv[1]) == "--help" ||
+                    std::string_view(argv[1]) == "-h")) {
+    std::fputs(xenshm::cli::kUsage, stdout);
+    return 0;
+  }
   if (argc >= 2 && std::string_view(argv[1]) == "attach") {
     return xenshm::cli::Attach(argc, argv);
   }

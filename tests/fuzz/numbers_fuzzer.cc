@@ -12,7 +12,8 @@
 //  - An accepted decimal is the value's only spelling (std::to_string gives
 //    the text back); ParseByteSize reads it as the same number.
 //  - Every accepted size reads back from its decimal, 0x hex and (when
-//    exact) K/M/G spellings, upper and lower case.
+//    exact) K/M/G spellings, upper and lower case, and from the first word
+//    of FormatByteSize, whose unit (if any) is that many bytes exactly.
 //  - Rejections are kInvalidArgument with a bounded printable message that
 //    starts with what was being parsed.
 //  - QuoteHostile's output is the quoted, escaped, shortened text exactly.
@@ -195,6 +196,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckSizeReadsBack(text, value, max, std::to_string(value));
     CheckSizeReadsBack(text, value, max, Hex(value, false));
     CheckSizeReadsBack(text, value, max, Hex(value, true));
+    const std::string shown = FormatByteSize(value);
+    const size_t space = shown.find(' ');
+    CheckSizeReadsBack(text, value, max, shown.substr(0, space));
+    if (space != std::string::npos) {
+      // "N (M KiB)": M with K (or M, G) spells the same bytes.
+      const std::string unit =
+          shown.substr(space + 2, shown.size() - space - 3);
+      CheckSizeReadsBack(
+          text, value, max,
+          unit.substr(0, unit.find(' ')) + unit[unit.find(' ') + 1]);
+    }
     const std::pair<int, char> units[] = {{10, 'K'}, {20, 'M'}, {30, 'G'}};
     for (auto [shift, suffix] : units) {
       if (value % (uint64_t{1} << shift) != 0) continue;

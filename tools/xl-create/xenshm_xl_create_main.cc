@@ -207,5 +207,9 @@ int main(int argc, char** argv) {
     std::cerr << "xenshm-xl-create: " << parsed.error().message() << std::endl;
     return xenshm::tools::kExitBadStanza;
   }
+  if (parsed->help) {
+    std::cout << xenshm::tools::XlCreateUsage() << std::endl;
+    return 0;
+  }
   return xenshm::tools::Run(*parsed);
 }

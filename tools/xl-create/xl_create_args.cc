@@ -25,11 +25,16 @@ Status Bad(const std::string& reason) {
 std::string XlCreateUsage() {
   return "usage: xenshm-xl-create [--policy-file=PATH] [--pin-dir=PATH] "
          "[--check] "
-         "[xl create options] CONFIG [KEY=VALUE...]";
+         "[xl create options] CONFIG [KEY=VALUE...]\n"
+         "       xenshm-xl-create --help";
 }
 
 Result<XlCreateArgs> ParseXlCreateArgs(const std::vector<std::string>& argv) {
   XlCreateArgs args;
+  if (argv.size() == 1 && (argv[0] == "--help" || argv[0] == "-h")) {
+    args.help = true;
+    return args;
+  }
   size_t i = 0;
   bool have_config = false;
   for (; i < argv.size(); ++i) {

@@ -2,6 +2,7 @@
 //
 //   xenshm-xl-create [--policy-file=PATH] [--pin-dir=PATH] [--check]
 //                    [XL-OPTIONS] CONFIG [KEY=VALUE...]
+//   xenshm-xl-create --help
 //
 // XL-OPTIONS are passed to `xl create` (e.g. -q, -d, -e); those that keep
 // it from returning the new domain are refused: -c and -V (attach a
@@ -26,6 +27,7 @@ struct XlCreateArgs {
   std::string pin_dir =
       "/var/lib/xenshm/pins";  // policy::kStandardPinDirectory
   bool check_only = false;     // validate and print the policy; start nothing
+  bool help = false;           // --help alone: print the usage, nothing else
   std::vector<std::string> xl_options;
   std::string config;
   std::vector<std::string> overrides;  // KEY=VALUE lines

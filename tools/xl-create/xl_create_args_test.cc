@@ -30,6 +30,16 @@ TEST(XlCreateArgsTest, OwnOptionsAndDashF) {
   EXPECT_EQ(ParseXlCreateArgs({"--", "-odd.cfg"})->config, "-odd.cfg");
 }
 
+TEST(XlCreateArgsTest, HelpOnlyAlone) {
+  EXPECT_TRUE(ParseXlCreateArgs({"--help"})->help);
+  EXPECT_TRUE(ParseXlCreateArgs({"-h"})->help);
+  EXPECT_FALSE(ParseXlCreateArgs({"guest.cfg"})->help);
+  // With a config, --help is an xl option (xl create --help prints xl's).
+  auto with_config = ParseXlCreateArgs({"--help", "guest.cfg"});
+  ASSERT_TRUE(with_config);
+  EXPECT_FALSE(with_config->help);
+}
+
 TEST(XlCreateArgsTest, RefusesWhatBreaksTheSequence) {
   for (const char* option : {"-p", "-c", "-V", "-F", "-n", "-A"}) {
     auto args = ParseXlCreateArgs({option, "guest.cfg"});
