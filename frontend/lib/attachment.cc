@@ -437,6 +437,7 @@ Result<SignalStatus> Attachment::PeekStatus() {
 }
 
 Status Attachment::ProcessAndWake() {
+  ++reads_;
   XENSHM_RETURN_IF_ERROR(channels_->Process());
   // The events read here may be what a waiter polls for.
   if (waiters_ > 0 && channels_->HasNews()) wakeup_->Wake();
@@ -463,8 +464,18 @@ Result<SignalStatus> Attachment::Wait(
       timeout ? static_cast<int>(std::min<int64_t>(timeout->count(), INT32_MAX))
               : -1;
   bool woke = false;
+  bool event_ready = false;
+  uint64_t reads_before_poll = 0;
   while (true) {
-    if (woke) XENSHM_RETURN_IF_ERROR(channels_->Process());
+    if (event_ready && reads_ == reads_before_poll) {
+      // Readable and nobody read since: one read does (the signal path's
+      // system calls are poll, read, unmask, as a raw loop with a deadline).
+      XENSHM_RETURN_IF_ERROR(channels_->ProcessNext());
+    } else if (woke) {
+      // Another thread may have read the event: never block with the lock.
+      XENSHM_RETURN_IF_ERROR(channels_->Process());
+    }
+    if (woke) ++reads_;
     if (channels_->HasNews()) return channels_->TakeStatus();
     if (woke && timeout) {
       // Woken without news (a spurious or control event, or another thread
@@ -478,11 +489,13 @@ Result<SignalStatus> Attachment::Wait(
                  .count()));
     }
     pollfd fds[2] = {{channels_->fd(), POLLIN, 0}, {wakeup_->fd(), POLLIN, 0}};
+    reads_before_poll = reads_;
     lock.unlock();
     int ready = poll(fds, 2, wait_ms);
     const int poll_errno = errno;
     lock.lock();
     woke = true;
+    event_ready = ready > 0 && (fds[0].revents & POLLIN) != 0;
     if (ready < 0) {
       if (poll_errno == EINTR) continue;
       return Error(StatusFromErrno(poll_errno, "poll on event channels"));

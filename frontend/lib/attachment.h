@@ -104,6 +104,10 @@ class Attachment {
   std::unique_ptr<PeerChannels> channels_;
   std::unique_ptr<WaiterWakeup> wakeup_;
   int waiters_ = 0;  // threads in Wait, guarded by mu_
+  // Counts the times events were read, guarded by mu_: a waiter whose poll
+  // saw the fd readable reads one event only if nobody read since (else
+  // that read could block with the lock held).
+  uint64_t reads_ = 0;
   bool detached_ = false;
 };
 
