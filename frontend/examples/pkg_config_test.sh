@@ -29,6 +29,14 @@ cp "$so" "$shared/lib/libxenshm.so.1"
 ln -s libxenshm.so.1 "$shared/lib/libxenshm.so"
 cp "$archive" "$static/lib/libxenshm.a"
 
+# Under --config=asan or tsan the library is instrumented: the programs
+# link with the same sanitizer, as every binary of such a build does.
+sanitize=
+case "$(readelf -d "$so")" in
+  *libasan.so*) sanitize=-fsanitize=address,undefined ;;
+  *libtsan.so*) sanitize=-fsanitize=thread ;;
+esac
+
 if grep -q @ "$shared/lib/pkgconfig/xenshm.pc"; then
   fail "pc-rendered: a placeholder is left"
 else
@@ -45,8 +53,8 @@ with_prefix() {
 for side in guest dom0; do
   src=frontend/examples/xenshm_example_$side.c
   out=$work/xenshm_example_$side
-  if with_prefix "$shared" sh -c "cc -std=c99 -pedantic -Wall -Wextra \
-      -Werror -o '$out' '$src' \$(pkg-config --cflags --libs xenshm)" \
+  if with_prefix "$shared" sh -c "cc $sanitize -std=c99 -pedantic -Wall \
+      -Wextra -Werror -o '$out' '$src' \$(pkg-config --cflags --libs xenshm)" \
       2>"$work/cc.log"; then
     pass "example-$side-builds-shared"
   else
@@ -66,7 +74,7 @@ for side in guest dom0; do
   else
     fail "example-$side-runs: exit $rc, not 2"
   fi
-  if with_prefix "$static" sh -c "cc -std=c99 -o '$out.static' '$src' \
+  if with_prefix "$static" sh -c "cc $sanitize -std=c99 -o '$out.static' '$src' \
       \$(pkg-config --static --cflags --libs xenshm)" 2>"$work/cc.log"; then
     pass "example-$side-builds-static"
   else
@@ -100,7 +108,7 @@ int main(int argc, char**) {
   return 0;
 }
 CXX
-if with_prefix "$shared" sh -c "c++ -std=c++23 -Wall -Wextra -Werror \
+if with_prefix "$shared" sh -c "c++ $sanitize -std=c++23 -Wall -Wextra -Werror \
     -o '$work/cxx_user' '$work/cxx_user.cc' \
     \$(pkg-config --cflags --libs xenshm)" 2>"$work/cxx.log"; then
   pass "cxx-header-only-links"

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <xenshm/xenshm.h>
 
+/* Memory order: as in xenshm_example_guest.c, the calls into libxenshm
+ * around the signals order the pattern's writes and reads. */
+
 static int Fail(const char *check, const char *why) {
   printf("FAIL: %s: %s\n", check, why);
   return 1;
@@ -96,7 +99,6 @@ int main(int argc, char **argv) {
          (unsigned)xenshm_region_peer_index(region));
   size_t at;
   for (at = 0; at < half; ++at) data[at] = PatternByte(0, at);
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
 
   /* Wait until the guest's peer is attached and reachable (both libraries
    * set the channel up while they run). */
@@ -159,7 +161,6 @@ int main(int argc, char **argv) {
   }
 
   if (!failed) {
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (at = half; at < real_size; ++at) {
       if (data[at] != PatternByte(1, at - half)) break;
     }
