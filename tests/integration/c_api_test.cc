@@ -404,5 +404,30 @@ TEST_F(CApi, TheLastErrorBelongsToTheFailingThreadAndSurvivesSuccess) {
   EXPECT_EQ(other_thread, "");
 }
 
+// The header-only C++ layer keeps today's shape over the C calls.
+TEST_F(CApi, TheCxxLayerRebuildsStatusesFromTheCCalls) {
+  Client client = ClientOn(system_.OpenProcess(kA));
+  EXPECT_EQ(client.domain(), kA);
+  auto nul = client.Attach(std::string_view("mo\0o", 4), kPageSize);
+  ASSERT_FALSE(nul);
+  EXPECT_EQ(nul.error().code(), Code::kIllegalName);
+  auto bad = client.Attach("ba/d", kPageSize);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), Code::kIllegalName);
+  EXPECT_NE(bad.error().ToString().find("illegal-name: region name"),
+            std::string::npos)
+      << bad.error().ToString();
+  auto region = client.Attach("moo", kPageSize);
+  ASSERT_TRUE(region) << region.error().ToString();
+  EXPECT_EQ((*region)->name(), "moo");
+  ASSERT_TRUE((*region)->Detach().ok());
+  EXPECT_EQ((*region)->data(), nullptr);
+  EXPECT_EQ((*region)->name(), "moo");
+  auto after = (*region)->Signal(kAllPeers);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(after.error().message().find("detached"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace xenshm::testing
