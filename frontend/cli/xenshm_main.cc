@@ -40,8 +40,9 @@
 #include "base/types.h"
 #include "frontend/cli/cli_number.h"
 #include "frontend/cli/page_pattern.h"
-#include "frontend/cli/platform_opener.h"
 #include "frontend/cli/signal_actions.h"
+#include "frontend/lib/platform_client.h"
+#include "frontend/lib/platform_opener.h"
 #include "xenshm/client.h"
 #include "xenstore-schema/limits.h"
 
@@ -248,7 +249,7 @@ int Attach(int argc, char** argv) {
     std::fprintf(stderr, "xenshm: %s\n", platform.error().ToString().c_str());
     return 2;
   }
-  Client client(*platform);
+  Client client = ClientOn(*platform);
   auto region = client.Attach(name, size, options);
   const auto retry_until = std::chrono::steady_clock::now() + retry;
   while (!region && region.error().code() == Code::kDoesNotExist &&

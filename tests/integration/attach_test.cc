@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "backend/core/access_policy.h"
+#include "frontend/lib/platform_client.h"
 #include "platform/xenstore_retry.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
@@ -301,7 +302,7 @@ TEST(Attach, NoBackendIsReportedClearly) {
   hypervisor.CreateDomain(kGuestA);
   auto platform = hypervisor.OpenPlatform(kGuestA);
   ASSERT_TRUE(platform);
-  Client client(*platform);
+  Client client = ClientOn(*platform);
   AttachOptions options;
   options.timeout = std::chrono::milliseconds(200);
   auto refused = client.Attach("moo", kPageSize, options);

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "frontend/lib/platform_client.h"
+
 namespace xenshm::testing {
 
 FakeXenSystem::FakeXenSystem(
@@ -104,7 +106,7 @@ Platform& FakeXenSystem::OpenProcess(DomainId domain) {
 }
 
 Client& FakeXenSystem::NewClient(DomainId domain) {
-  clients_.push_back(std::make_unique<Client>(OpenProcess(domain)));
+  clients_.push_back(std::make_unique<Client>(ClientOn(OpenProcess(domain))));
   return *clients_.back();
 }
 

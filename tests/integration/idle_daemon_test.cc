@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "backend/core/daemon.h"
+#include "frontend/lib/platform_client.h"
 #include "tests/fake_hypervisor/fake_hypervisor.h"
 #include "tests/integration/eventually.h"
 #include "xenshm/client.h"
@@ -49,7 +50,7 @@ TEST(IdleDaemon, SleepsUntilSomethingHappens) {
 
   // A guest attaches: the loop wakes and answers.
   Platform guest = std::move(hypervisor.OpenPlatform(1).value());
-  Client client(guest);
+  Client client = ClientOn(guest);
   auto region = client.Attach("moo", kPageSize);
   ASSERT_TRUE(region) << region.error().ToString();
 

@@ -29,6 +29,7 @@
 #include "base/numbers.h"
 #include "base/status.h"
 #include "base/types.h"
+#include "frontend/lib/platform_client.h"
 #include "platform/platform.h"
 #include "platform/real/real_guest_platform.h"
 #include "tools/bench/stats.h"
@@ -143,7 +144,7 @@ int main(int argc, char** argv) {
     std::printf("FAIL bench-open: %s\n", platform.error().ToString().c_str());
     return 1;
   }
-  xenshm::Client client(*platform);
+  xenshm::Client client = xenshm::ClientOn(*platform);
   xenshm::AttachOptions options;
   options.timeout = std::chrono::milliseconds(120000);
   xengnttab_handle* gnttab = xengnttab_open(nullptr, 0);

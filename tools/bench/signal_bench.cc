@@ -26,6 +26,7 @@
 #include "base/numbers.h"
 #include "base/status.h"
 #include "base/types.h"
+#include "frontend/lib/platform_client.h"
 #include "platform/platform.h"
 #include "platform/real/real_guest_platform.h"
 #include "tools/bench/stats.h"
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
   const int rounds = static_cast<int>(*parsed_rounds);
   auto platform = xenshm::OpenRealGuestPlatform();
   if (!platform) return Fail(platform.error().ToString());
-  xenshm::Client client(*platform);
+  xenshm::Client client = xenshm::ClientOn(*platform);
   auto region = client.Attach("pingpong", xenshm::kPageSize);
   if (!region) return Fail(region.error().ToString());
   auto* rendezvous = static_cast<Rendezvous*>((*region)->data());

@@ -39,7 +39,8 @@
 
 #include "base/numbers.h"
 #include "base/types.h"
-#include "frontend/cli/platform_opener.h"
+#include "frontend/lib/platform_client.h"
+#include "frontend/lib/platform_opener.h"
 #include "xenshm/client.h"
 
 namespace {
@@ -414,13 +415,13 @@ int main(int argc, char** argv) {
     return Usage();
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  auto platform = xenshm::cli::OpenPlatformForThisDomain();
+  auto platform = xenshm::OpenPlatformForThisDomain();
   if (!platform) {
     std::printf("FAIL honest-sharing-throughout: %s\n",
                 platform.error().ToString().c_str());
     return 2;
   }
-  xenshm::Client client(*platform);
+  xenshm::Client client = xenshm::ClientOn(*platform);
   xenshm::AttachOptions options;
   options.timeout = std::chrono::seconds(60);
   auto region = client.Attach(name, kMaxPeers * kStripeBytes, options);

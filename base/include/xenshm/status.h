@@ -38,11 +38,51 @@ enum class Code {
   kRateLimited,    // the domain sent requests faster than its rate limit.
 };
 
+// Inline, as everything in the installed headers: libxenshm.so exports only
+// its C API (xenshm/xenshm.h), so no installed header may need a C++ symbol
+// at link time.
+namespace status_internal {
+struct CodeSpelling {
+  Code code;
+  std::string_view name;
+};
+inline constexpr CodeSpelling kSpellings[] = {
+    {Code::kOk, "ok"},
+    {Code::kUnknownFailure, "unknown-failure"},
+    {Code::kNoMemory, "no-memory"},
+    {Code::kClientMax, "client-max"},
+    {Code::kIllegalName, "illegal-name"},
+    {Code::kNoPermission, "no-permission"},
+    {Code::kDoesNotExist, "does-not-exist"},
+    {Code::kGrantBudget, "grant-budget"},
+    {Code::kAlreadyAttached, "already-attached"},
+    {Code::kInvalidArgument, "invalid-argument"},
+    {Code::kBackendUnavailable, "backend-unavailable"},
+    {Code::kTimedOut, "timed-out"},
+    {Code::kAgain, "again"},
+    {Code::kQuotaExceeded, "quota-exceeded"},
+    {Code::kIoError, "io-error"},
+    {Code::kNotFound, "not-found"},
+    {Code::kBusy, "busy"},
+    {Code::kRateLimited, "rate-limited"},
+};
+}  // namespace status_internal
+
 // Stable, lower-case, hyphenated spelling used in xenstore and by the CLIs
 // ("ok", "no-memory", "client-max", ...).
-std::string_view CodeName(Code code);
+constexpr std::string_view CodeName(Code code) {
+  for (const auto& s : status_internal::kSpellings) {
+    if (s.code == code) return s.name;
+  }
+  return "unknown-failure";
+}
 // Inverse of CodeName; nullopt for an unknown spelling.
-std::optional<Code> CodeFromName(std::string_view name);
+constexpr std::optional<Code> CodeFromName(std::string_view name) {
+  for (const auto& s : status_internal::kSpellings) {
+    if (s.name == name) return s.code;
+  }
+  return std::nullopt;
+}
 
 class [[nodiscard]] Status {
  public:
@@ -56,7 +96,14 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   // "no-permission: domain 3 may not attach 'moo' (rule deny moo*)".
-  std::string ToString() const;
+  std::string ToString() const {
+    std::string out(CodeName(code_));
+    if (!message_.empty()) {
+      out += ": ";
+      out += message_;
+    }
+    return out;
+  }
 
  private:
   Code code_ = Code::kOk;

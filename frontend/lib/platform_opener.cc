@@ -1,9 +1,9 @@
-#include "frontend/cli/platform_opener.h"
+#include "frontend/lib/platform_opener.h"
 
 #include "platform/real/kmod_region_granter.h"
 #include "platform/real/real_guest_platform.h"
 
-namespace xenshm::cli {
+namespace xenshm {
 
 Result<Platform> OpenPlatformForThisDomain() {
   auto platform = OpenRealGuestPlatform();
@@ -17,4 +17,4 @@ Result<Platform> OpenPlatformForThisDomain() {
   return platform;
 }
 
-}  // namespace xenshm::cli
+}  // namespace xenshm

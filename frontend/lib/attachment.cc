@@ -1,4 +1,4 @@
-#include "xenshm/client.h"
+#include "frontend/lib/attachment.h"
 
 #include <poll.h>
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include "base/types.h"
 #include "frontend/lib/peer_channels.h"
 #include "frontend/lib/step_trace.h"
+#include "frontend/lib/waiter_wakeup.h"
 #include "platform/platform.h"
 #include "platform/xenstore_retry.h"
 #include "xenstore-schema/attach_request.h"
@@ -21,31 +22,6 @@
 
 namespace xenshm {
 
-struct Region::Impl {
-  Impl(Platform& platform, std::string name, uint32_t handle, bool writable)
-      : platform(platform),
-        name(std::move(name)),
-        handle(handle),
-        writable(writable) {}
-
-  Platform& platform;
-  std::string name;
-  uint64_t size = 0;
-  uint32_t peer_index = 0;
-  uint32_t handle = 0;
-  bool writable = false;
-  void* data = nullptr;
-  std::unique_ptr<GrantMapping> grant_mapping;    // guests
-  std::unique_ptr<RegionMapping> region_mapping;  // dom0
-  std::unique_ptr<PeerChannels> channels;
-  bool detached = false;
-
-  // Reads the region's real size and our peer index.
-  Status ReadGeometry();
-  // REQUIRES: ReadGeometry and the channels are done.
-  Status Map(StepTrace& trace);
-};
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -53,26 +29,6 @@ using Clock = std::chrono::steady_clock;
 // Long enough for a busy dom0 (the lab under emulation answered in up to
 // ~4 s), short enough that a dead xenshmd does not hang the caller long.
 constexpr std::chrono::milliseconds kDetachTimeout{5000};
-
-schema::AttachMode WireMode(AttachMode mode) {
-  switch (mode) {
-    case AttachMode::kCreateOrAttach:
-      return schema::AttachMode::kCreateOrAttach;
-    case AttachMode::kAttachOnly:
-      return schema::AttachMode::kAttachOnly;
-  }
-  return schema::AttachMode::kCreateOrAttach;
-}
-
-schema::Access WireAccess(Access access) {
-  switch (access) {
-    case Access::kReadWrite:
-      return schema::Access::kReadWrite;
-    case Access::kReadOnly:
-      return schema::Access::kReadOnly;
-  }
-  return schema::Access::kReadWrite;
-}
 
 Status ReadStatusNodes(XenStore& xenstore, DomainId domain, uint32_t handle) {
   auto code_name = xenstore.Read(
@@ -114,7 +70,7 @@ bool WatchUntil(XenStore& xenstore, const std::string& path,
 // returns that handle.
 Result<uint32_t> SubmitRequest(Platform& platform,
                                const schema::AttachRequest& request,
-                               const AttachOptions& options) {
+                               const AttachParams& options) {
   XenStore& xenstore = *platform.xenstore;
   const DomainId self = platform.self;
   // A domain that just started may be ahead of xenshmd's set-up.
@@ -217,28 +173,28 @@ Status WithdrawRequest(Platform& platform, uint32_t handle) {
 
 }  // namespace
 
-Status Region::Impl::ReadGeometry() {
-  auto real_size = ReadBackendNumber(platform, handle, schema::kNodeSize,
+Status Attachment::ReadGeometry() {
+  auto real_size = ReadBackendNumber(platform_, handle_, schema::kNodeSize,
                                      schema::kMaxRegionBytes);
-  auto index = ReadBackendNumber(platform, handle, schema::kNodePeerIndex,
+  auto index = ReadBackendNumber(platform_, handle_, schema::kNodePeerIndex,
                                  schema::kMaxPeers - 1);
   if (!real_size) return real_size.error();
   if (!index) return index.error();
-  size = *real_size;
-  peer_index = static_cast<uint32_t>(*index);
+  size_ = *real_size;
+  peer_index_ = static_cast<uint32_t>(*index);
   return Status();
 }
 
-Status Region::Impl::Map(StepTrace& trace) {
-  XenStore& xenstore = *platform.xenstore;
-  const DomainId self = platform.self;
+Status Attachment::Map(StepTrace& trace) {
+  XenStore& xenstore = *platform_.xenstore;
+  const DomainId self = platform_.self;
   auto read_number = [&](std::string_view node, uint64_t max) {
-    return ReadBackendNumber(platform, handle, node, max);
+    return ReadBackendNumber(platform_, handle_, node, max);
   };
-  const uint64_t pages = schema::PagesFor(size);
+  const uint64_t pages = schema::PagesFor(size_);
 
   if (self == kDom0) {
-    if (!platform.region_granter) {
+    if (!platform_.region_granter) {
       return Status(Code::kBackendUnavailable,
                     "dom0 attach needs the xenshm kernel module");
     }
@@ -247,24 +203,24 @@ Status Region::Impl::Map(StepTrace& trace) {
     auto id = read_number(schema::kNodeRegionId, UINT64_MAX);
     if (!id) return id.error();
     auto mapping =
-        platform.region_granter->MapLocal(*id, /*readonly=*/!writable);
+        platform_.region_granter->MapLocal(*id, /*readonly=*/!writable_);
     if (!mapping) return mapping.error();
-    data = (*mapping)->data();
-    region_mapping = std::move(*mapping);
+    data_ = (*mapping)->data();
+    region_mapping_ = std::move(*mapping);
     return Status();
   }
 
   auto raw_directory = xenstore.Read(
       kNoTransaction,
-      schema::BackendNode(self, handle, schema::kNodeGrantDirectory));
+      schema::BackendNode(self, handle_, schema::kNodeGrantDirectory));
   if (!raw_directory) return raw_directory.error();
   auto directory_refs =
       schema::ParseRefList(*raw_directory, schema::GrantDirectoryPages(pages));
   if (!directory_refs) return directory_refs.error();
   std::vector<GrantRef> refs;
   {
-    auto directory = platform.grant_mapper->Map(kDom0, *directory_refs,
-                                                /*writable=*/false);
+    auto directory = platform_.grant_mapper->Map(kDom0, *directory_refs,
+                                                 /*writable=*/false);
     if (!directory) return directory.error();
     auto listed = schema::ReadGrantDirectory(
         std::span(static_cast<const std::byte*>((*directory)->data()),
@@ -275,20 +231,27 @@ Status Region::Impl::Map(StepTrace& trace) {
   }
   trace.Step("directory");
   UnmapNotify notify;
-  notify.port = channels->control_port();
-  auto mapping = platform.grant_mapper->Map(kDom0, refs, writable, notify);
+  notify.port = channels_->control_port();
+  auto mapping = platform_.grant_mapper->Map(kDom0, refs, writable_, notify);
   if (!mapping) return mapping.error();
-  data = (*mapping)->data();
-  grant_mapping = std::move(*mapping);
+  data_ = (*mapping)->data();
+  grant_mapping_ = std::move(*mapping);
   trace.Step("map");
   return Status();
 }
 
-DomainId Client::domain() const { return platform_.self; }
+Attachment::Attachment(Platform& platform, std::string name, uint32_t handle,
+                       bool writable)
+    : platform_(platform),
+      name_(std::move(name)),
+      handle_(handle),
+      writable_(writable) {}
 
-Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
-                                               uint64_t size,
-                                               const AttachOptions& options) {
+Attachment::~Attachment() { (void)Detach(); }
+
+Result<std::unique_ptr<Attachment>> Attachment::Attach(
+    Platform& platform, std::string_view name, uint64_t size,
+    const AttachParams& options) {
   auto valid_name = schema::ParseRegionName(name);
   if (!valid_name) return std::unexpected(valid_name.error());
   if (size == 0 || size > schema::kMaxRegionBytes) {
@@ -296,101 +259,97 @@ Result<std::unique_ptr<Region>> Client::Attach(std::string_view name,
                  "size " + std::to_string(size) + " is not in 1.." +
                      std::to_string(schema::kMaxRegionBytes));
   }
-  schema::AttachRequest request{.name = *valid_name,
-                                .size = size,
-                                .mode = WireMode(options.mode),
-                                .access = WireAccess(options.access),
-                                .pid = std::nullopt};
+  schema::AttachRequest request{
+      .name = *valid_name,
+      .size = size,
+      .mode = options.attach_only ? schema::AttachMode::kAttachOnly
+                                  : schema::AttachMode::kCreateOrAttach,
+      .access = options.read_only ? schema::Access::kReadOnly
+                                  : schema::Access::kReadWrite,
+      .pid = std::nullopt};
   // dom0 programs map through the kernel module, which cannot tell xenshmd
   // that a process died holding a mapping; xenshmd watches the pid instead.
-  if (platform_.self == kDom0) request.pid = getpid();
+  if (platform.self == kDom0) request.pid = getpid();
   StepTrace trace("attach '" + *valid_name + "'");
-  auto handle = SubmitRequest(platform_, request, options);
+  auto handle = SubmitRequest(platform, request, options);
   if (!handle) return std::unexpected(handle.error());
   trace.Step("request");
 
-  auto state = AwaitBackend(platform_, *handle, options.timeout);
+  auto state = AwaitBackend(platform, *handle, options.timeout);
   trace.Step("backend");
   if (!state) {
-    (void)WithdrawRequest(platform_, *handle);
+    (void)WithdrawRequest(platform, *handle);
     return std::unexpected(state.error());
   }
   if (*state != schema::XenbusState::kConnected) {
     Status refused =
-        ReadStatusNodes(*platform_.xenstore, platform_.self, *handle);
-    (void)WithdrawRequest(platform_, *handle);
+        ReadStatusNodes(*platform.xenstore, platform.self, *handle);
+    (void)WithdrawRequest(platform, *handle);
     return Error(refused);
   }
-  std::unique_ptr<Region> region(new Region(std::make_unique<Region::Impl>(
-      platform_, request.name, *handle,
-      /*writable=*/options.access == Access::kReadWrite)));
-  Region::Impl& impl = *region->impl_;
+  std::unique_ptr<Attachment> region(new Attachment(
+      platform, request.name, *handle, /*writable=*/!options.read_only));
   // On a failure below, Detach undoes what was done; its own Status adds
   // nothing to the caller's (the attach failed, whatever it says).
-  if (Status read = impl.ReadGeometry(); !read.ok()) {
+  if (Status read = region->ReadGeometry(); !read.ok()) {
     (void)region->Detach();
     return Error(read);
   }
   trace.Step("geometry");
   // Channels first: the mapping's unmap-notify signals xenshmd on the
   // control channel if this process dies without detaching.
-  auto channels = PeerChannels::Open(platform_, *handle, impl.peer_index);
+  auto channels = PeerChannels::Open(platform, *handle, region->peer_index_);
   if (!channels) {
     (void)region->Detach();
     return std::unexpected(channels.error());
   }
-  impl.channels = std::move(*channels);
+  region->channels_ = std::move(*channels);
+  auto wakeup = WaiterWakeup::Create();
+  if (!wakeup) {
+    (void)region->Detach();
+    return std::unexpected(wakeup.error());
+  }
+  region->wakeup_ = std::move(*wakeup);
   trace.Step("channels");
-  if (Status mapped = impl.Map(trace); !mapped.ok()) {
+  if (Status mapped = region->Map(trace); !mapped.ok()) {
     (void)region->Detach();
     return Error(mapped);
   }
   // Our end of the control channel first: a restarted xenshmd binds it
   // again (closing its end left ours unbound, waiting for dom0).
-  (void)platform_.xenstore->Write(
+  (void)platform.xenstore->Write(
       kNoTransaction,
-      schema::FrontendNode(platform_.self, *handle, schema::kNodeControlPort),
-      std::to_string(impl.channels->control_port()));
+      schema::FrontendNode(platform.self, *handle, schema::kNodeControlPort),
+      std::to_string(region->channels_->control_port()));
   // Tell the backend we are connected (Xen PV convention).
-  (void)platform_.xenstore->Write(
+  (void)platform.xenstore->Write(
       kNoTransaction,
-      schema::FrontendNode(platform_.self, *handle, schema::kNodeState),
+      schema::FrontendNode(platform.self, *handle, schema::kNodeState),
       schema::StateValue(schema::XenbusState::kConnected));
   trace.Step("connected");
   return region;
 }
 
-Region::Region(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-Region::~Region() { (void)Detach(); }
-
-const std::string& Region::name() const { return impl_->name; }
-uint64_t Region::size() const { return impl_->size; }
-uint32_t Region::peer_index() const { return impl_->peer_index; }
-uint32_t Region::handle() const { return impl_->handle; }
-bool Region::writable() const { return impl_->writable; }
-void* Region::data() const { return impl_->data; }
-
-Status Region::Detach() {
-  Impl& r = *impl_;
-  if (r.detached) return Status();
-  r.detached = true;
+Status Attachment::Detach() {
+  if (detached_) return Status();
+  detached_ = true;
   // Unmap first, so the backend's revoke finds no mapping and frees at once;
   // the unmap-notify it sends on the control channel starts the detach.
-  r.grant_mapping.reset();
-  r.region_mapping.reset();
-  r.channels.reset();
-  r.data = nullptr;
-  XenStore& xenstore = *r.platform.xenstore;
-  const DomainId self = r.platform.self;
+  grant_mapping_.reset();
+  region_mapping_.reset();
+  channels_.reset();
+  wakeup_.reset();
+  data_ = nullptr;
+  XenStore& xenstore = *platform_.xenstore;
+  const DomainId self = platform_.self;
   const std::string what =
-      "detach '" + r.name + "' (handle " + std::to_string(r.handle) + ")";
+      "detach '" + name_ + "' (handle " + std::to_string(handle_) + ")";
   Status result;
   auto keep_first = [&](Code code, const std::string& why) {
     if (result.ok()) result = Status(code, what + ": " + why);
   };
   Status closing = xenstore.Write(
-      kNoTransaction, schema::FrontendNode(self, r.handle, schema::kNodeState),
+      kNoTransaction, schema::FrontendNode(self, handle_, schema::kNodeState),
       schema::StateValue(schema::XenbusState::kClosing));
   if (!closing.ok()) {
     keep_first(closing.code(),
@@ -398,129 +357,165 @@ Status Region::Detach() {
   }
   // Wait (bounded) for xenshmd to revoke, so a detach that returned has
   // really left; a dead daemon must not hang the caller.
-  if (!AwaitBackend(r.platform, r.handle, kDetachTimeout,
+  if (!AwaitBackend(platform_, handle_, kDetachTimeout,
                     /*closed_only=*/true)) {
     keep_first(Code::kBackendUnavailable,
                "unmapped, but xenshmd did not confirm within " +
                    std::to_string(kDetachTimeout.count()) +
                    " ms (is it running?)");
   }
-  if (Status withdrawn = WithdrawRequest(r.platform, r.handle);
-      !withdrawn.ok()) {
+  if (Status withdrawn = WithdrawRequest(platform_, handle_); !withdrawn.ok()) {
     keep_first(withdrawn.code(),
                "cannot withdraw the request: " + withdrawn.message());
   }
   return result;
 }
 
-Result<std::vector<PeerInfo>> Region::Peers() const {
-  const Impl& r = *impl_;
-  XenStore& xenstore = *r.platform.xenstore;
-  const DomainId self = r.platform.self;
+Status Attachment::DetachedError() const {
+  return Status(Code::kInvalidArgument, "region '" + name_ + "' (handle " +
+                                            std::to_string(handle_) +
+                                            ") is detached");
+}
+
+Result<std::vector<Peer>> Attachment::Peers() const {
+  if (detached_) return Error(DetachedError());
+  XenStore& xenstore = *platform_.xenstore;
+  const DomainId self = platform_.self;
   // This attachment's own members value, not the registry: a region's name
-  // may change under us, the attachment stays what it is.
-  auto raw =
-      xenstore.Read(kNoTransaction,
-                    schema::BackendNode(self, r.handle, schema::kNodeMembers));
+  // may change under us, the attachment stays what it is. Only xenstore is
+  // read, so no lock.
+  auto raw = xenstore.Read(
+      kNoTransaction, schema::BackendNode(self, handle_, schema::kNodeMembers));
   auto state = xenstore.Read(
-      kNoTransaction, schema::BackendNode(self, r.handle, schema::kNodeState));
+      kNoTransaction, schema::BackendNode(self, handle_, schema::kNodeState));
   // Closed: say why (a restart with --reset, or our process was taken for
   // dead) rather than list peers we no longer share the region with.
   if (state && *state == schema::StateValue(schema::XenbusState::kClosed)) {
-    return Error(ReadStatusNodes(xenstore, self, r.handle));
+    return Error(ReadStatusNodes(xenstore, self, handle_));
   }
   if (!raw) return std::unexpected(raw.error());
   auto members = schema::ParseMemberList(*raw);
   if (!members) return std::unexpected(members.error());
-  std::vector<PeerInfo> peers;
+  std::vector<Peer> peers;
   for (const auto& [index, peer] : *members) {
     peers.push_back({index, peer.domain, peer.handle});
   }
   return peers;
 }
 
-Result<SignalReport> Region::Signal(PeerSet targets) {
-  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
-  return impl_->channels->Signal(targets);
+Result<SignalReport> Attachment::Signal(PeerSet targets) {
+  std::lock_guard lock(mu_);
+  if (!channels_) return Error(DetachedError());
+  return channels_->Signal(targets);
 }
 
-Result<SignalReport> Region::SignalDomain(DomainId domain) {
-  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
-  XENSHM_RETURN_IF_ERROR(impl_->channels->Process());
-  PeerSet targets = impl_->channels->PeersOfDomain(domain);
+Result<SignalReport> Attachment::SignalDomain(DomainId domain) {
+  std::lock_guard lock(mu_);
+  if (!channels_) return Error(DetachedError());
+  XENSHM_RETURN_IF_ERROR(ProcessAndWake());
+  PeerSet targets = channels_->PeersOfDomain(domain);
   if (targets == 0) {
-    return Error(Code::kDoesNotExist, "no peer of '" + impl_->name +
+    return Error(Code::kDoesNotExist, "no peer of '" + name_ +
                                           "' is attached from domain " +
                                           std::to_string(domain));
   }
-  return impl_->channels->Signal(targets);
+  return channels_->Signal(targets);
 }
 
-Result<SignalStatus> Region::TakeStatus() {
-  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
-  XENSHM_RETURN_IF_ERROR(impl_->channels->Process());
-  return impl_->channels->TakeStatus();
+Result<SignalStatus> Attachment::TakeStatus() {
+  std::lock_guard lock(mu_);
+  if (!channels_) return Error(DetachedError());
+  XENSHM_RETURN_IF_ERROR(ProcessAndWake());
+  return channels_->TakeStatus();
 }
 
-Result<SignalStatus> Region::PeekStatus() {
-  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
-  XENSHM_RETURN_IF_ERROR(impl_->channels->Process());
-  return impl_->channels->PeekStatus();
+Result<SignalStatus> Attachment::PeekStatus() {
+  std::lock_guard lock(mu_);
+  if (!channels_) return Error(DetachedError());
+  XENSHM_RETURN_IF_ERROR(ProcessAndWake());
+  return channels_->PeekStatus();
 }
 
-Result<SignalStatus> Region::Wait(std::chrono::milliseconds timeout) {
-  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
-  // Shaped like a raw event-channel loop (poll, then one read): the clock is
-  // read only after a wake-up that brought no news, since in a PV guest
-  // clock_gettime may be a real system call.
+Status Attachment::ProcessAndWake() {
+  ++reads_;
+  XENSHM_RETURN_IF_ERROR(channels_->Process());
+  // The events read here may be what a waiter polls for.
+  if (waiters_ > 0 && channels_->HasNews()) wakeup_->Wake();
+  return Status();
+}
+
+Result<SignalStatus> Attachment::Wait(
+    std::optional<std::chrono::milliseconds> timeout) {
+  if (!channels_) return Error(DetachedError());
+  // poll() without the lock, so other threads may signal or take the status
+  // meanwhile; events are read only with the lock held (Process), so a
+  // binding's spurious event is never taken for a signal by a waiter that
+  // read it while another thread was absorbing it. The clock is read only
+  // after a wake-up that brought no news, since in a PV guest clock_gettime
+  // may be a real system call.
+  std::unique_lock lock(mu_);
+  ++waiters_;
+  struct Leave {
+    int& waiters;
+    ~Leave() { --waiters; }  // runs with the lock held (declared after it)
+  } leave{waiters_};
   std::optional<Clock::time_point> deadline;
-  int wait_ms = static_cast<int>(timeout.count());
+  int wait_ms =
+      timeout ? static_cast<int>(std::min<int64_t>(timeout->count(), INT32_MAX))
+              : -1;
   bool woke = false;
-  while (!impl_->channels->HasNews()) {
-    if (woke) {
-      // Woken without news (a spurious or control event): count what is left.
-      if (!deadline)
+  bool event_ready = false;
+  uint64_t reads_before_poll = 0;
+  while (true) {
+    if (event_ready && reads_ == reads_before_poll) {
+      // Readable and nobody read since: one read does (the signal path's
+      // system calls are poll, read, unmask, as a raw loop with a deadline).
+      XENSHM_RETURN_IF_ERROR(channels_->ProcessNext());
+    } else if (woke) {
+      // Another thread may have read the event: never block with the lock.
+      XENSHM_RETURN_IF_ERROR(channels_->Process());
+    }
+    if (woke) ++reads_;
+    if (channels_->HasNews()) return channels_->TakeStatus();
+    if (woke && timeout) {
+      // Woken without news (a spurious or control event, or another thread
+      // took it): count what is left.
+      if (!deadline) {
         deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
+      }
       wait_ms = static_cast<int>(std::max<int64_t>(
           0, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline -
                                                                    Clock::now())
                  .count()));
     }
-    pollfd fd{impl_->channels->fd(), POLLIN, 0};
-    int ready = poll(&fd, 1, wait_ms);
+    pollfd fds[2] = {{channels_->fd(), POLLIN, 0}, {wakeup_->fd(), POLLIN, 0}};
+    reads_before_poll = reads_;
+    lock.unlock();
+    int ready = poll(fds, 2, wait_ms);
+    const int poll_errno = errno;
+    lock.lock();
     woke = true;
+    event_ready = ready > 0 && (fds[0].revents & POLLIN) != 0;
     if (ready < 0) {
-      if (errno == EINTR) continue;
-      return Error(StatusFromErrno(errno, "poll on event channels"));
+      if (poll_errno == EINTR) continue;
+      return Error(StatusFromErrno(poll_errno, "poll on event channels"));
     }
     if (ready == 0) {
-      return Error(
-          Code::kTimedOut,
-          "no signal within " + std::to_string(timeout.count()) + " ms");
+      return Error(Code::kTimedOut, "no signal on '" + name_ + "' within " +
+                                        std::to_string(timeout->count()) +
+                                        " ms");
     }
-    XENSHM_RETURN_IF_ERROR(
-        impl_->channels->ProcessNext());  // readable: no block
+    if (fds[1].revents != 0) wakeup_->Drain();
   }
-  return impl_->channels->TakeStatus();
 }
 
-Result<SignalStatus> Region::Wait() {
-  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
-  // No deadline, so no poll: one blocking read per event.
-  while (!impl_->channels->HasNews()) {
-    XENSHM_RETURN_IF_ERROR(impl_->channels->ProcessNext());
-  }
-  return impl_->channels->TakeStatus();
-}
+int Attachment::event_fd() const { return channels_ ? channels_->fd() : -1; }
 
-int Region::event_fd() const {
-  return impl_->channels ? impl_->channels->fd() : -1;
-}
-
-Result<PeerSet> Region::ReachablePeers() {
-  if (!impl_->channels) return Error(Code::kInvalidArgument, "detached");
-  XENSHM_RETURN_IF_ERROR(impl_->channels->Process());
-  return impl_->channels->Reachable();
+Result<PeerSet> Attachment::ReachablePeers() {
+  std::lock_guard lock(mu_);
+  if (!channels_) return Error(DetachedError());
+  XENSHM_RETURN_IF_ERROR(ProcessAndWake());
+  return channels_->Reachable();
 }
 
 }  // namespace xenshm
