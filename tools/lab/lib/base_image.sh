@@ -74,7 +74,7 @@ build_base() {
     die "could not extract vmlinux from the kernel image"
   ldconfig -r "$root"
   local bin
-  for bin in xl xenstored xenconsoled xen-init-dom0; do
+  for bin in xl xenstored oxenstored xenconsoled xen-init-dom0; do
     resolve_libs "$root" "$root$LAB_XEN_BIN/$bin" >/dev/null ||
       die "dom0 root lacks libraries for $bin (see above)"
   done

@@ -4,7 +4,10 @@
 # Unpacked into dom0's root; the library packages they depend on come along.
 # Their other dependencies (python3, udev, init scripts) are left out: dom0's
 # init starts the few Xen daemons itself.
-LAB_DOM0_PACKAGES=(busybox-static bash xen-utils-4.17 xenstore-utils libstdc++6)
+# xen-utils-common brings Debian's /etc/xen/oxenstored.conf, with which the
+# oxenstored flavour runs oxenstored as a Debian host does.
+LAB_DOM0_PACKAGES=(busybox-static bash xen-utils-4.17 xen-utils-common
+  xenstore-utils libstdc++6)
 LAB_XEN_PACKAGE=xen-hypervisor-4.17-amd64
 
 # The versioned kernel image package that linux-image-amd64 points to.

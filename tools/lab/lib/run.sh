@@ -7,6 +7,8 @@ LAB_BOOT_LIMIT=${XENSHM_LAB_BOOT_LIMIT:-}  # until dom0 is up (default per accel
 LAB_STALL=${XENSHM_LAB_STALL:-60}          # no console output at all (dom0 beats every 10s)
 LAB_VERBOSE=${XENSHM_LAB_VERBOSE:-0}
 LAB_SHOW_OUTPUT=${XENSHM_LAB_SHOW_OUTPUT:-0}  # print the steps' output too (demo)
+# dom0's xenstored: cxenstored (C) or oxenstored (Debian 12's first choice).
+LAB_XENSTORED=${XENSHM_LAB_XENSTORED:-cxenstored}
 
 # Makes RUNDIR/dom0.img: the cached layers plus a small archive holding the
 # run's mode and scenario. Usage: make_run_image RUNDIR MODE [SCENARIO]
@@ -14,6 +16,7 @@ make_run_image() {
   local rundir=$1 mode=$2 scenario=${3:-} r=$1/overlay f
   mkdir -p "$r/lab/run"
   echo "$mode" >"$r/lab/run/mode"
+  echo "$LAB_XENSTORED" >"$r/lab/run/xenstored"
   if [ -n "$scenario" ]; then
     cp "$scenario" "$r/lab/run/scenario"
     basename "$scenario" >"$r/lab/run/name"
