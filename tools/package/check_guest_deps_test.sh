@@ -19,12 +19,17 @@ program() {
 program guest -lxenstore -lxengnttab -lxenevtchn || exit 1
 program dom0 -lxenctrl -lxenstore || exit 1
 
-# make_deb DIR PACKAGE DEPENDS PROGRAM
+# make_deb DIR PACKAGE DEPENDS PROGRAM [PC-REQUIRES-LINE]
 make_deb() {
   local dir=$1 package=$2 depends=$3 prog=$4 root
   root=$work/root-$package-$RANDOM
   mkdir -p "$root/DEBIAN" "$root/usr/bin" "$dir"
   cp "$work/$prog" "$root/usr/bin/$package-program"
+  if [ -n "${5:-}" ]; then
+    mkdir -p "$root/usr/lib/pkgconfig"
+    printf 'Name: xenshm\nVersion: 0.6.0\n%s\nLibs: -lxenshm\n' "$5" \
+      >"$root/usr/lib/pkgconfig/xenshm.pc"
+  fi
   printf '%s\n' "Package: $package" 'Version: 0.6.0' 'Architecture: amd64' \
     'Maintainer: test <test@example.org>' 'Description: test' \
     "Depends: $depends" >"$root/DEBIAN/control"
@@ -65,6 +70,16 @@ expect fail tools-depends-on-libxenmisc "$dir"
 dir=$(set_of lib-depends-dev)
 make_deb "$dir" libxenshm1 "$stable, libxen-dev" guest
 expect fail lib-depends-on-libxen-dev "$dir"
+dir=$(set_of dev-depends-dev)
+make_deb "$dir" libxenshm-dev "libxenshm1 (= 0.6.0), libxen-dev" guest
+expect pass dev-may-depend-on-libxen-dev "$dir"
+dir=$(set_of dev-depends-misc)
+make_deb "$dir" libxenshm-dev "libxenshm1 (= 0.6.0), libxenmisc4.17" guest
+expect fail dev-depends-on-libxenmisc "$dir"
+dir=$(set_of pc-requires)
+make_deb "$dir" libxenshm-dev "libxen-dev" guest \
+  'Requires.private: xengnttab xencontrol >= 4.17'
+expect fail pc-requires-xencontrol "$dir"
 dir=$(set_of tools-links)
 make_deb "$dir" xenshm-tools "$stable" dom0
 expect fail tools-links-libxenctrl "$dir"
