@@ -298,7 +298,9 @@ Result<std::unique_ptr<Attachment>> Attachment::Attach(
   trace.Step("geometry");
   // Channels first: the mapping's unmap-notify signals xenshmd on the
   // control channel if this process dies without detaching.
-  auto channels = PeerChannels::Open(platform, *handle, region->peer_index_);
+  auto channels =
+      PeerChannels::Open(platform, *handle, region->peer_index_,
+                         std::chrono::steady_clock::now() + options.timeout);
   if (!channels) {
     (void)region->Detach();
     return std::unexpected(channels.error());

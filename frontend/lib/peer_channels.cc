@@ -5,28 +5,48 @@
 #include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "xenstore-schema/schema.h"
 
 namespace xenshm {
 
-Result<std::unique_ptr<PeerChannels>> PeerChannels::Open(Platform& platform,
-                                                         uint32_t handle,
-                                                         uint32_t my_index) {
+Result<std::unique_ptr<PeerChannels>> PeerChannels::Open(
+    Platform& platform, uint32_t handle, uint32_t my_index,
+    std::chrono::steady_clock::time_point deadline) {
   auto channels = platform.open_event_channels();
   if (!channels) return std::unexpected(channels.error());
   std::unique_ptr<PeerChannels> self(
       new PeerChannels(platform, handle, my_index, std::move(*channels)));
-  auto raw = platform.xenstore->Read(
-      kNoTransaction,
-      schema::BackendNode(platform.self, handle, schema::kNodeEventChannel));
-  if (!raw) return std::unexpected(raw.error());
-  auto remote_port = schema::ParsePort(*raw);
-  if (!remote_port) return std::unexpected(remote_port.error());
-  auto control = self->channels_->BindInterdomain(kDom0, *remote_port);
-  if (!control) return std::unexpected(control.error());
-  self->control_port_ = *control;
+  const std::string answer_port =
+      schema::BackendNode(platform.self, handle, schema::kNodeEventChannel);
+  // Tried again until the deadline, the answer read afresh each time: the
+  // next xenshmd may answer with the same port number, now offered to us.
+  while (true) {
+    auto raw = platform.xenstore->Read(kNoTransaction, answer_port);
+    if (!raw) return std::unexpected(raw.error());
+    auto remote_port = schema::ParsePort(*raw);
+    if (!remote_port) return std::unexpected(remote_port.error());
+    auto control = self->channels_->BindInterdomain(kDom0, *remote_port);
+    if (control) {
+      self->control_port_ = *control;
+      break;
+    }
+    // Xen says EINVAL for a port that is not (or no longer) offered to us.
+    if (control.error().code() != Code::kInvalidArgument) {
+      return std::unexpected(control.error());
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error(Code::kBackendUnavailable,
+                   "xenshmd's answer offers port " +
+                       std::to_string(*remote_port) +
+                       ", which is not offered to us (any more), and no new "
+                       "answer came: did xenshmd die after answering? (" +
+                       control.error().message() + ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (Status refreshed = self->Refresh(); !refreshed.ok()) {
     return Error(refreshed);
   }

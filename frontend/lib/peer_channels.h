@@ -35,9 +35,12 @@ namespace xenshm {
 class PeerChannels {
  public:
   // Binds the control channel. REQUIRES: the attachment is connected.
-  static Result<std::unique_ptr<PeerChannels>> Open(Platform& platform,
-                                                    uint32_t handle,
-                                                    uint32_t my_index);
+  // A xenshmd that dies after answering leaves a port no one offers any
+  // more, and the next one answers again with a new port: a bind refused
+  // as not offered waits (until `deadline`) for the answer's port to change.
+  static Result<std::unique_ptr<PeerChannels>> Open(
+      Platform& platform, uint32_t handle, uint32_t my_index,
+      std::chrono::steady_clock::time_point deadline);
   ~PeerChannels();
 
   int fd() const { return channels_->fd(); }

@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "backend/core/state_journal.h"
+#include "frontend/lib/platform_client.h"
+#include "platform/event_channels.h"
 #include "tests/integration/crash_injector.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/fake_xen_system.h"
@@ -209,6 +211,84 @@ TEST_P(CrashPoints, AdoptionKeepsEveryInvariant) {
     }));
   }
   EXPECT_GT(crashes, 2) << "the action made too few calls to crash in";
+}
+
+// Event channels whose binds to dom0 happen `delay` late: a peer slow to
+// bind the port xenshmd's answer offers.
+class SlowDom0Binds : public EventChannels {
+ public:
+  SlowDom0Binds(std::unique_ptr<EventChannels> inner, milliseconds delay)
+      : inner_(std::move(inner)), delay_(delay) {}
+  Result<EventPort> AllocateUnbound(DomainId remote) override {
+    return inner_->AllocateUnbound(remote);
+  }
+  Result<EventPort> BindInterdomain(DomainId remote,
+                                    EventPort remote_port) override {
+    if (remote == kDom0) std::this_thread::sleep_for(delay_);
+    return inner_->BindInterdomain(remote, remote_port);
+  }
+  Status Notify(EventPort port) override { return inner_->Notify(port); }
+  Status Unbind(EventPort port) override { return inner_->Unbind(port); }
+  int fd() const override { return inner_->fd(); }
+  Result<std::optional<EventPort>> TakePending() override {
+    return inner_->TakePending();
+  }
+  Result<EventPort> NextPending() override { return inner_->NextPending(); }
+  Status Unmask(EventPort port) override { return inner_->Unmask(port); }
+
+ private:
+  std::unique_ptr<EventChannels> inner_;
+  milliseconds delay_;
+};
+
+// A peer that read the answer of a xenshmd which then died binds a port no
+// one offers any more (Xen closed the dead daemon's end); it waits for the
+// next xenshmd's answer instead of failing (PeerChannels::Open). The peer
+// binds 200 ms late and the next xenshmd starts 400 ms after the death, so
+// at every crash point after the answer the peer tries the dead port first
+// (in the test above, which comes first is up to the scheduler).
+TEST(CrashPointsWithASlowPeer, APeerWaitsForTheNextDaemonsAnswer) {
+  int crashes = 0;
+  for (int nth = 1; nth < 200; ++nth) {
+    SCOPED_TRACE("crash after call " + std::to_string(nth));
+    World world;
+    Platform& b = world.system->OpenProcess(kB);
+    auto open = b.open_event_channels;
+    b.open_event_channels = [open]() -> Result<std::unique_ptr<EventChannels>> {
+      auto inner = open();
+      if (!inner) return std::unexpected(inner.error());
+      return std::make_unique<SlowDom0Binds>(std::move(*inner),
+                                             milliseconds(200));
+    };
+    world.crash.Arm(nth);
+    auto done = std::async(std::launch::async, [&]() -> Status {
+      auto region = ClientOn(b).Attach("moo", kSize);
+      if (!region) return region.error();
+      world.other = std::move(*region);
+      return Status();
+    });
+    ASSERT_TRUE(Eventually([&] {
+      return world.crash.crashed() ||
+             done.wait_for(milliseconds(0)) == std::future_status::ready;
+    }));
+    if (!world.crash.crashed()) {
+      ASSERT_TRUE(done.get().ok());
+      break;
+    }
+    ++crashes;
+    world.system->StopDaemon();  // closes the dead daemon's ports
+    std::this_thread::sleep_for(milliseconds(400));
+    world.crash.Arm(0);
+    Status adopted = world.system->RestartDaemon(/*reset=*/false);
+    ASSERT_TRUE(adopted.ok()) << adopted.ToString();
+    Status result = done.get();
+    EXPECT_TRUE(result.ok()) << result.ToString();
+    EXPECT_TRUE(Eventually([&] {
+      auto peers = world.a->Peers();
+      return peers && peers->size() == 2;
+    }));
+  }
+  EXPECT_GT(crashes, 2);
 }
 
 // A xenshmd that dies while it adopts (the worst moment: it binds peers'
