@@ -129,6 +129,15 @@ uint64_t ExpectedModuleRegions(const backend::RegionTable& regions) {
   return count;
 }
 
+// Waits until the daemon crashed at its armed call or the action ended
+// first (it needed fewer calls); false if neither happens.
+bool CrashedOrDone(World& world, std::future<Status>& done) {
+  return Eventually([&] {
+    return world.crash.crashed() ||
+           done.wait_for(milliseconds(0)) == std::future_status::ready;
+  });
+}
+
 class CrashPoints : public ::testing::TestWithParam<Scenario> {};
 
 TEST_P(CrashPoints, AdoptionKeepsEveryInvariant) {
@@ -142,10 +151,7 @@ TEST_P(CrashPoints, AdoptionKeepsEveryInvariant) {
     auto done =
         std::async(std::launch::async, [&] { return scenario.action(world); });
     // Either it crashes at call `nth`, or the action needs fewer calls.
-    ASSERT_TRUE(Eventually([&] {
-      return world.crash.crashed() ||
-             done.wait_for(milliseconds(0)) == std::future_status::ready;
-    }));
+    ASSERT_TRUE(CrashedOrDone(world, done));
     if (!world.crash.crashed()) {
       // One more round after the last call, to see nothing was left out.
       ASSERT_TRUE(done.get().ok());
@@ -267,10 +273,7 @@ TEST(CrashPointsWithASlowPeer, APeerWaitsForTheNextDaemonsAnswer) {
       world.other = std::move(*region);
       return Status();
     });
-    ASSERT_TRUE(Eventually([&] {
-      return world.crash.crashed() ||
-             done.wait_for(milliseconds(0)) == std::future_status::ready;
-    }));
+    ASSERT_TRUE(CrashedOrDone(world, done));
     if (!world.crash.crashed()) {
       ASSERT_TRUE(done.get().ok());
       break;

@@ -4,48 +4,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tools/xenshmctl/status_report_builders.h"
+
 namespace xenshm::ctl {
 namespace {
 
 using nlohmann::json;
 
-RegionReport Region(std::string name, std::optional<uint64_t> size = {},
-                    std::optional<DomainId> owner = {},
-                    std::optional<std::string> group = {},
-                    std::optional<std::string> mode = {},
-                    std::vector<PeerReport> peers = {}) {
-  RegionReport region;
-  region.name = std::move(name);
-  region.size = size;
-  region.owner = owner;
-  region.group = std::move(group);
-  region.mode = std::move(mode);
-  region.peers = std::move(peers);
-  return region;
-}
-
-PeerReport Peer(uint32_t index, schema::PeerRef attachment) {
-  PeerReport peer;
-  peer.index = index;
-  peer.attachment = attachment;
-  return peer;
-}
-
-PeerReport BadPeer(uint32_t index, std::string error) {
-  PeerReport peer;
-  peer.index = index;
-  peer.error = std::move(error);
-  return peer;
-}
-
-DomainUsageReport Usage(DomainId domain, std::string text,
-                        std::vector<QuotaUse> uses = {}) {
-  DomainUsageReport usage;
-  usage.domain = domain;
-  usage.text = std::move(text);
-  usage.uses = std::move(uses);
-  return usage;
-}
+using testing::BadPeer;
+using testing::Peer;
+using testing::Region;
+using testing::Usage;
 
 StatusReport FullReport() {
   StatusReport report;
