@@ -6,9 +6,13 @@ LAB_LIBDIRS=(/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu)
 # Prints the shared libraries BIN needs, as resolved against the Debian root
 # SRCROOT (its loader and library folders), one absolute path a line. A
 # library SRCROOT lacks resolves on the host and is printed as a host path.
+# LAB_EXTRA_LIBROOT, when set, names a second root searched after SRCROOT
+# (our installed packages: libxenshm.so.1).
 resolve_libs() {
-  local srcroot=$1 bin=$2 libpath d
-  libpath=$(for d in "${LAB_LIBDIRS[@]}"; do printf '%s:' "$srcroot$d"; done)
+  local srcroot=$1 bin=$2 libpath d r
+  libpath=$(for r in "$srcroot" ${LAB_EXTRA_LIBROOT:+"$LAB_EXTRA_LIBROOT"}; do
+    for d in "${LAB_LIBDIRS[@]}"; do printf '%s:' "$r$d"; done
+  done)
   "$srcroot$LAB_LOADER" --library-path "${libpath%:}" --list "$bin" 2>&1 |
     awk -v bin="$bin" '
       /=> not found/ { print "lab: " bin ": missing " $1 > "/dev/stderr"; bad = 1; next }
@@ -21,7 +25,7 @@ resolve_libs() {
 # folder given with --into) with the libraries they need from SRCROOT.
 # Usage: install_with_libs SRCROOT DESTROOT [--into DIR] BIN...
 install_with_libs() {
-  local srcroot=$1 destroot=$2 into= bin lib rel
+  local srcroot=$1 destroot=$2 into= bin rel
   shift 2
   if [ "${1:-}" = --into ]; then
     into=$2
@@ -36,24 +40,33 @@ install_with_libs() {
       mkdir -p "$destroot$(dirname "$rel")"
       cp -a "$bin" "$destroot$rel"
     fi
-    head -c 4 "$bin" | grep -q 'ELF' || continue
-    resolve_libs "$srcroot" "$bin" >"$destroot/.libs" || return 1
-    while read -r lib; do
-      # The loader is printed as the program names it: /lib64/ld-linux...
-      [ -e "$srcroot$lib" ] && lib=$srcroot$lib
-      case $lib in
-        "$srcroot"/*) rel=${lib#"$srcroot"} ;;
-        *)
-          warn "$(basename "$bin"): $lib is not in the lab's Debian root; copying the host's"
-          rel=$lib
-          ;;
-      esac
-      [ -e "$destroot$rel" ] && continue
-      mkdir -p "$destroot$(dirname "$rel")"
-      cp -L "$lib" "$destroot$rel"
-    done <"$destroot/.libs"
-    rm -f "$destroot/.libs"
+    copy_libs "$srcroot" "$destroot" "$bin" || return 1
   done
+}
+
+# Copies the shared libraries the program BIN needs from SRCROOT (or
+# LAB_EXTRA_LIBROOT) into DESTROOT at the same paths, unless there already.
+# Usage: copy_libs SRCROOT DESTROOT BIN
+copy_libs() {
+  local srcroot=$1 destroot=$2 bin=$3 lib rel
+  head -c 4 "$bin" | grep -q 'ELF' || return 0
+  resolve_libs "$srcroot" "$bin" >"$destroot/.libs" || return 1
+  while read -r lib; do
+    # The loader is printed as the program names it: /lib64/ld-linux...
+    [ -e "$srcroot$lib" ] && lib=$srcroot$lib
+    case $lib in
+      "$srcroot"/*) rel=${lib#"$srcroot"} ;;
+      "${LAB_EXTRA_LIBROOT:-/nonexistent}"/*) rel=${lib#"$LAB_EXTRA_LIBROOT"} ;;
+      *)
+        warn "$(basename "$bin"): $lib is not in the lab's Debian root; copying the host's"
+        rel=$lib
+        ;;
+    esac
+    [ -e "$destroot$rel" ] && continue
+    mkdir -p "$destroot$(dirname "$rel")"
+    cp -L "$lib" "$destroot$rel"
+  done <"$destroot/.libs"
+  rm -f "$destroot/.libs"
 }
 
 # Links every applet of ROOT's /bin/busybox that ROOT does not have already.
