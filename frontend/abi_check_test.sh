@@ -25,7 +25,8 @@ fi
 
 listed=$(tail -n +2 "$symbols_file" | grep -v '^#' |
   sed -n 's/^ \([A-Za-z0-9_]*\)@Base [0-9][0-9.~+a-z]*$/\1/p' | sort)
-malformed=$(tail -n +2 "$symbols_file" | grep -v '^#' |
+# "* Field: value" lines are deb-symbols(5) meta-information.
+malformed=$(tail -n +2 "$symbols_file" | grep -v '^#' | grep -v '^\* [A-Za-z-]*: ' |
   grep -cvE '^ [A-Za-z0-9_]+@Base [0-9][0-9.~+a-z]*$')
 if [ "$malformed" -eq 0 ] && [ -n "$listed" ]; then
   pass "symbols-file-lines"

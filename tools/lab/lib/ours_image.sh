@@ -9,22 +9,38 @@
 #                               installed: /usr/sbin/xenshmd, /usr/bin/xenshm,
 #                               libxenshm.so.1, /etc/xenshm, xenshm.ko, ...
 
-# Sets OURS_DIR, building the layer first if it is not in the cache.
+# Sets OURS_DIR to the layer of our packages, building it first if it is
+# not in the cache.
 # Usage: build_ours KERNEL_VERSION   (after our_debs and install_our_packages)
 build_ours() {
-  local kver=$1 tools=("$LAB_DEBS"/lab-tools/*) key f
+  build_layer "$1" "$PKG_DIR" "" OURS_DIR
+}
+
+# Sets OURS_PREV_DIR to the layer of the upgrade scenario: the previous
+# release installed, and in /lab/upgrade/ what `apt-get upgrade` made of it
+# (new/, new.files, old.files, facts/) for dom0/lab-upgrade to apply.
+# Usage: build_ours_previous KERNEL_VERSION   (after install_upgrade)
+build_ours_previous() {
+  build_layer "$1" "$UPG_DIR/old" "$UPG_DIR" OURS_PREV_DIR
+}
+
+# Usage: build_layer KERNEL_VERSION PKG_DIR UPGRADE_DIR|"" VARIABLE
+build_layer() {
+  local kver=$1 pkg=$2 upg=$3 tools=("$LAB_DEBS"/lab-tools/*) key f dir
   local scripts=("$LAB_DIR"/dom0/* "$LAB_DIR"/guest/* "${BASH_SOURCE[0]}")
   [ -e "${tools[0]}" ] || die "no lab test programs in $LAB_DEBS/lab-tools"
   key=$({
-    echo "${BASE_DIR##*/} ${PKG_DIR##*/}"
+    echo "${BASE_DIR##*/} $pkg $upg"
     for f in "${tools[@]}"; do printf '%s %s\n' "${f##*/}" "$(sha256sum <"$f")"; done
     hash_files "${scripts[@]}"
   } | hash_text)
-  OURS_DIR=$LAB_CACHE/ours-$key
-  if [ -e "$OURS_DIR/done" ]; then
-    say "our layer: cached (${OURS_DIR##*/})"
+  dir=$LAB_CACHE/ours-$key
+  printf -v "$4" '%s' "$dir"
+  if [ -e "$dir/done" ]; then
+    say "our layer${upg:+ (previous release)}: cached (${dir##*/})"
     return 0
   fi
+  local PKG_DIR=$pkg OURS_DIR=$dir
   local t0 work droot groot
   t0=$(now)
   work=$(mktemp -d "$LAB_CACHE/tmp.ours.XXXXXX")
@@ -53,7 +69,15 @@ build_ours() {
       die "cannot find the libraries $f needs"
   done
 
-  check_provenance "$droot" "$PKG_DIR/dom0.files" dom0 || exit 2
+  if [ -n "$upg" ]; then
+    mkdir -p "$droot/lab/upgrade"
+    cp -a "$upg/new/dom0" "$droot/lab/upgrade/new"
+    cp "$upg/new/dom0.files" "$droot/lab/upgrade/new.files"
+    cp "$pkg/dom0.files" "$droot/lab/upgrade/old.files"
+    cp -a "$upg/facts" "$droot/lab/upgrade/facts"
+  fi
+
+  check_provenance "$droot" "$PKG_DIR/dom0.files" dom0 ${upg:+"$upg/new/dom0.files"} || exit 2
   check_provenance "$groot" "$PKG_DIR/guest.files" guest || exit 2
 
   pack_cpio "$groot" "$work/guest-ours.cpio.zst"
@@ -66,7 +90,7 @@ build_ours() {
   rm -rf "$work"
   # Keep the newest few: other clones may still want theirs.
   ls -dt "$LAB_CACHE"/ours-* 2>/dev/null | tail -n +6 | xargs -r rm -rf
-  say "our layer: built in $(since "$t0")s (our packages, ${#tools[@]} test programs)"
+  say "our layer${upg:+ (previous release)}: built in $(since "$t0")s (our packages, ${#tools[@]} test programs)"
 }
 
 # Copies the installed package files of TREE (their paths in LIST) into
@@ -103,19 +127,27 @@ index_modules() {
 # package of ours owns (or DKMS built from one: the paths in LIST), the
 # lab's harness (/init, /lab/..., /etc/xen/xl.conf), the module index
 # depmod wrote, or a Debian library copied unchanged from the base root; and
-# no lab program has the name of a program, library or module we ship.
-# Usage: check_provenance ROOT LIST IMAGE_NAME
+# no lab program has the name of a program, library or module we ship. In
+# the upgrade layer, /lab/upgrade/new/ holds exactly the upgraded packages'
+# files (STAGED_LIST).
+# Usage: check_provenance ROOT LIST IMAGE_NAME [STAGED_LIST]
 check_provenance() {
-  local root=$1 list=$2 image=$3 f rel bad=()
-  local -A packaged=() shipped=()
+  local root=$1 list=$2 image=$3 staged_list=${4:-} f rel bad=()
+  local -A packaged=() shipped=() staged=()
   while read -r f; do
     packaged[$f]=1
     case $f in */bin/* | */sbin/* | *.so* | *.ko) shipped[${f##*/}]=1 ;; esac
   done <"$list"
+  if [ -n "$staged_list" ]; then
+    while read -r f; do staged[/lab/upgrade/new$f]=1; done <"$staged_list"
+  fi
   while IFS= read -r -d '' f; do
     rel=${f#"$root"}
     [ -n "${packaged[$rel]:-}" ] && continue
     case $rel in
+      /lab/upgrade/new/*)
+        [ -n "${staged[$rel]:-}" ] || bad+=("$rel (staged, but not a file of the upgraded packages)")
+        ;;
       /lab/*)
         [ -z "${shipped[${rel##*/}]:-}" ] || bad+=("$rel (named like a file our packages ship)")
         ;;

@@ -176,3 +176,137 @@ collect_installed() {
   done <<<"$list"
   echo "$list"
 }
+
+# The previous release (tools/package/previous-release) for the upgrade
+# scenario: its packages, built once from its commit and cached. Sets
+# LAB_PREV_DEBS and LAB_PREV_VERSION.
+previous_debs() {
+  local file=$REPO_ROOT/tools/package/previous-release commit t0 built
+  commit=$(sed -n 's/^commit=//p' "$file")
+  LAB_PREV_VERSION=$(sed -n 's/^version=//p' "$file")
+  [ -n "$commit" ] && [ -n "$LAB_PREV_VERSION" ] || die "$file names no version and commit"
+  LAB_PREV_DEBS=$LAB_CACHE/prev-debs-${commit:0:12}
+  if [ -e "$LAB_PREV_DEBS/done" ]; then
+    say "previous release: $LAB_PREV_VERSION packages cached"
+    return 0
+  fi
+  t0=$(now)
+  rm -rf "$LAB_PREV_DEBS"
+  bash "$REPO_ROOT/tools/package/build-debs" --no-lintian --rev "$commit" "$LAB_PREV_DEBS" \
+    >"$LAB_CACHE/build-prev-debs.log" 2>&1 || {
+    tail -n 30 "$LAB_CACHE/build-prev-debs.log" >&2
+    die "could not build the previous release's packages (log $LAB_CACHE/build-prev-debs.log)"
+  }
+  built=$(dpkg-deb -f "$(ls "$LAB_PREV_DEBS"/xenshmd_*.deb | head -n 1)" Version)
+  [ "$built" = "$LAB_PREV_VERSION" ] ||
+    die "commit $commit builds version $built, not $LAB_PREV_VERSION ($file)"
+  touch "$LAB_PREV_DEBS/done"
+  say "previous release: $LAB_PREV_VERSION packages built in $(since "$t0")s"
+}
+
+# Sets UPG_DIR: the previous release installed with apt in a fresh copy of
+# the install root, then upgraded to LAB_DEBS' packages with apt as an
+# administrator would (real dpkg, maintainer scripts and DKMS), after an
+# administrator's edit of /etc/default/xenshmd. Cached by both package sets.
+#   $UPG_DIR/old/     laid out as $PKG_DIR: what the previous release
+#                     installed (dom0/, guest/, *.files, examples/)
+#   $UPG_DIR/new/     dom0/ and dom0.files after the upgrade
+#   $UPG_DIR/facts/   what dpkg-query, dkms and the files said before and
+#                     after (the upgrade scenario checks them)
+# Usage: install_upgrade KERNEL_VERSION   (after install_our_packages)
+install_upgrade() {
+  local kver=$1 old=() new=() p f key
+  previous_debs
+  for p in "${LAB_INSTALL_OURS[@]}"; do
+    f=$(ls "$LAB_PREV_DEBS/${p}"_*.deb 2>/dev/null | head -n 1)
+    [ -n "$f" ] || die "no $p package in $LAB_PREV_DEBS"
+    old+=("$f")
+    new+=("$(ls "$LAB_DEBS/${p}"_*.deb | head -n 1)")
+  done
+  key=$({
+    echo "${LAB_INSTALL_ENV##*/} $kver"
+    for f in "${old[@]}" "${new[@]}"; do
+      dpkg-deb --ctrl-tarfile "$f" | sha256sum
+      dpkg-deb --fsys-tarfile "$f" | sha256sum
+    done
+    cat "${BASH_SOURCE[0]}"
+  } | hash_text)
+  UPG_DIR=$LAB_CACHE/upgrade-$key
+  if [ -e "$UPG_DIR/done" ]; then
+    say "upgrade: installed and upgraded (cached ${UPG_DIR##*/})"
+    return 0
+  fi
+  local t0 work root out ko=/lib/modules/$kver/updates/dkms/xenshm.ko
+  t0=$(now)
+  work=$(mktemp -d "$LAB_CACHE/tmp.upg.XXXXXX")
+  root=$work/root
+  out=$work/out
+  mkdir -p "$root" "$out"/old/{dom0,guest} "$out/new/dom0" "$out/facts"
+  tar -xf "$LAB_INSTALL_ENV" -C "$root" || die "unpacking $LAB_INSTALL_ENV"
+  mkdir -p "$root/lab-install/old" "$root/lab-install/new" "$root/lab-install/facts"
+  cp "${old[@]}" "$root/lab-install/old/"
+  cp "${new[@]}" "$root/lab-install/new/"
+  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
+  cat >"$root/lab-install/run" <<'INNER'
+set -u
+export DEBIAN_FRONTEND=noninteractive
+step=$1 kver=$2
+cd /lab-install
+ours="xenshm-dkms xenshmd libxenshm1 libxenshm-dev xenshm-tools"
+record() {
+  dpkg-query -W $ours >"facts/versions-$1"
+  dkms status -m xenshm >"facts/dkms-$1" 2>&1
+  ls /etc/systemd/system/multi-user.target.wants/ >"facts/enabled-$1" 2>&1
+  cp /etc/default/xenshmd "facts/default-xenshmd-$1"
+}
+case $step in
+  old)
+    apt-get install -y -q --no-install-recommends ./old/*.deb ||
+      { echo "lab-install: apt could not install the previous release"; exit 1; }
+    record before
+    # The administrator's edit the upgrade must keep.
+    sed -i 's/^XENSHMD_ARGS=.*/XENSHMD_ARGS="--grant-budget 65536"/' /etc/default/xenshmd
+    ;;
+  upgrade)
+    # As unattended-upgrades answers dpkg: keep an edited conffile.
+    apt-get install -y -q --no-install-recommends \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ./new/*.deb ||
+      { echo "lab-install: apt could not upgrade to the new packages"; exit 1; }
+    record after
+    ;;
+esac
+INNER
+  local step
+  for step in old upgrade; do
+    unshare --mount --propagation private sh -c \
+      'mount -t proc proc "$1/proc" && chroot "$1" /bin/sh /lab-install/run "$2" "$3"' \
+      sh "$root" "$step" "$kver" >>"$out/facts/installed" 2>&1 || {
+      tail -n 30 "$out/facts/installed" >&2
+      die "upgrade in the install root: step $step failed (see above)"
+    }
+    [ -s "$root$ko" ] || die "after step $step, DKMS left no $ko"
+    case $step in
+      old)
+        collect_installed "$root" "$out/old/dom0" "${LAB_DOM0_OURS[@]}" >"$out/old/dom0.files" || exit 2
+        collect_installed "$root" "$out/old/guest" "${LAB_GUEST_OURS[@]}" >"$out/old/guest.files" || exit 2
+        echo "$ko" >>"$out/old/dom0.files"
+        install -D -m 644 "$root$ko" "$out/old/dom0$ko"
+        ;;
+      upgrade)
+        collect_installed "$root" "$out/new/dom0" "${LAB_DOM0_OURS[@]}" >"$out/new/dom0.files" || exit 2
+        echo "$ko" >>"$out/new/dom0.files"
+        install -D -m 644 "$root$ko" "$out/new/dom0$ko"
+        ;;
+    esac
+  done
+  cp -a "$root"/lab-install/facts/. "$out/facts/"
+  printf '%s\n' "$LAB_PREV_VERSION" >"$out/facts/old-version"
+  dpkg-deb -f "${new[1]}" Version >"$out/facts/new-version"
+  cp -a "$PKG_DIR/examples" "$out/old/examples"
+  touch "$out/done"
+  rm -rf "$UPG_DIR"
+  mv "$out" "$UPG_DIR"
+  rm -rf "$work"
+  ls -dt "$LAB_CACHE"/upgrade-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
+  say "upgrade: $LAB_PREV_VERSION installed, upgraded to $(cat "$UPG_DIR/facts/new-version") in $(since "$t0")s"
+}
