@@ -39,7 +39,9 @@ for cmd in /usr/sbin/xenshmd /bin/grep /sbin/modprobe /bin/kill; do
   chmod +x "$root$cmd"
 done
 
-out=$(systemd-analyze verify --root="$root" xenshmd.service 2>&1) && rc=0 ||
+# --man=no: Documentation= names the package's man pages, which the build
+# host has not installed (//docs:man_lint_test checks the pages themselves).
+out=$(systemd-analyze verify --man=no --root="$root" xenshmd.service 2>&1) && rc=0 ||
   rc=$?
 if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
   echo "FAIL: systemd-analyze verify (exit $rc) on $unit:"
