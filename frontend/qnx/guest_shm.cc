@@ -1,0 +1,222 @@
+// guest_shm.h over the C API. The factory and each control page are private
+// pages of this process; the library keeps what it decides by (the region
+// handle, the index) in its own tables, never in those pages, which the
+// program can reach.
+#include "xenshm/guest_shm.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "frontend/qnx/compat_peer.h"
+#include "frontend/qnx/handles.h"
+
+namespace xenshm::qnx {
+namespace {
+
+static_assert(sizeof(guest_shm_factory) == 64);
+static_assert(offsetof(guest_shm_factory, name) == 28);
+static_assert(offsetof(guest_shm_factory, find) == 60);
+static_assert(sizeof(guest_shm_control) == 16);
+static_assert(offsetof(guest_shm_control, idx) == 4);
+
+constexpr size_t kControlSize = GUEST_SHM_CONTROL_SIZE;
+
+struct Factory;
+
+struct Connection {
+  Factory* factory = nullptr;
+  guest_shm_control* ctrl = nullptr;  // mapped right before the data
+  CompatPeer peer;
+
+  ~Connection() {
+    peer.Detach();
+    if (ctrl != nullptr) munmap(ctrl, kControlSize);
+  }
+};
+
+struct Factory {
+  guest_shm_factory regs{};
+  xenshm_client* client = nullptr;
+  bool owns_client = false;
+
+  ~Factory() {
+    if (owns_client) xenshm_close(client);
+  }
+};
+
+// Every live factory and connection, by the pointer the program holds: a
+// pointer not in here is refused, not dereferenced.
+std::mutex tables_mu;
+std::map<const guest_shm_factory*, std::unique_ptr<Factory>> factories;
+std::map<const guest_shm_control*, std::unique_ptr<Connection>> connections;
+
+Connection* FindConnection(const guest_shm_control* ctrl) {
+  std::lock_guard lock(tables_mu);
+  auto it = connections.find(ctrl);
+  return it == connections.end() ? nullptr : it->second.get();
+}
+
+Factory* FindFactory(const guest_shm_factory* regs) {
+  std::lock_guard lock(tables_mu);
+  auto it = factories.find(regs);
+  return it == factories.end() ? nullptr : it->second.get();
+}
+
+// The control page at the page before the data, so `(char *)ctrl + 0x1000`
+// is the data. The region is mapped first because its size is the
+// creator's, known only then; the page before a fresh mapping is almost
+// always free (the kernel places mappings top-down), and when it is not the
+// attach fails rather than clobbering it (MAP_FIXED_NOREPLACE).
+guest_shm_control* MapControlPage(void* data, uint32_t index) {
+  char* want = static_cast<char*>(data) - kControlSize;
+  void* page = mmap(want, kControlSize, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (page == MAP_FAILED || page != want) {
+    // Kernels before 4.17 take the flag as a hint and map elsewhere.
+    if (page != MAP_FAILED) munmap(page, kControlSize);
+    SetLastError(
+        "the page before the region's mapping is in use: no room for the "
+        "control page");
+    return nullptr;
+  }
+  auto* ctrl = static_cast<guest_shm_control*>(page);
+  ctrl->idx = index;
+  // Read-only: a store left from QNX code (notify, detach) faults instead
+  // of doing nothing.
+  mprotect(page, kControlSize, PROT_READ);
+  return ctrl;
+}
+
+uint32_t Connect(guest_shm_factory* regs, uint32_t pages, bool create) {
+  Factory* factory = FindFactory(regs);
+  if (factory == nullptr) {
+    SetLastError("not a factory of guest_shm_factory_open");
+    errno = EINVAL;
+    return GSS_UNKNOWN_FAILURE;
+  }
+  auto connection = std::make_unique<Connection>();
+  connection->factory = factory;
+  uint32_t gss =
+      connection->peer.Attach(factory->client, NameFrom(regs->name),
+                              uint64_t{pages} * kControlSize, create);
+  if (gss == GSS_OK) {
+    connection->ctrl =
+        MapControlPage(xenshm_region_data(connection->peer.region()),
+                       connection->peer.index());
+    if (connection->ctrl == nullptr) gss = GSS_NOMEM;
+  }
+  regs->status = gss;
+  if (gss != GSS_OK) {
+    regs->shmem = 0;
+    return gss;
+  }
+  xenshm_region* region = connection->peer.region();
+  regs->shmem = reinterpret_cast<uintptr_t>(connection->ctrl);
+  regs->vector = static_cast<uint32_t>(xenshm_event_fd(region));
+  regs->size = static_cast<uint32_t>(
+      (xenshm_region_size(region) + kControlSize - 1) / kControlSize);
+  std::lock_guard lock(tables_mu);
+  connections[connection->ctrl] = std::move(connection);
+  return GSS_OK;
+}
+
+}  // namespace
+
+guest_shm_factory* NewFactory(xenshm_client* client, bool owns) {
+  auto factory = std::make_unique<Factory>();
+  factory->client = client;
+  factory->owns_client = owns;
+  factory->regs.signature = GUEST_SHM_SIGNATURE;
+  guest_shm_factory* regs = &factory->regs;
+  std::lock_guard lock(tables_mu);
+  factories[regs] = std::move(factory);
+  return regs;
+}
+
+}  // namespace xenshm::qnx
+
+using namespace xenshm::qnx;
+
+extern "C" {
+
+guest_shm_factory* guest_shm_factory_open_on(xenshm_client* client) {
+  if (client == nullptr) {
+    SetLastError("guest_shm_factory_open_on: NULL client");
+    errno = EINVAL;
+    return nullptr;
+  }
+  return NewFactory(client, /*owns=*/false);
+}
+
+void guest_shm_factory_close(guest_shm_factory* regs) {
+  std::unique_ptr<Factory> factory;
+  std::map<const guest_shm_control*, std::unique_ptr<Connection>> mine;
+  {
+    std::lock_guard lock(tables_mu);
+    auto it = factories.find(regs);
+    if (it == factories.end()) return;
+    factory = std::move(it->second);
+    factories.erase(it);
+    for (auto c = connections.begin(); c != connections.end();) {
+      if (c->second->factory == factory.get()) {
+        mine.insert(connections.extract(c++));
+      } else {
+        ++c;
+      }
+    }
+  }
+  mine.clear();  // detaches, outside the lock: it waits for xenshmd
+}
+
+uint32_t guest_shm_create(guest_shm_factory* factory, uint32_t pages) {
+  return Connect(factory, pages, /*create=*/true);
+}
+
+uint32_t guest_shm_find(guest_shm_factory* factory) {
+  return Connect(factory, 1, /*create=*/false);
+}
+
+int guest_shm_notify(guest_shm_control* ctrl, uint32_t clients) {
+  Connection* connection = FindConnection(ctrl);
+  if (connection == nullptr) {
+    SetLastError("guest_shm_notify: not an attached control page");
+    errno = EINVAL;
+    return -1;
+  }
+  return connection->peer.Notify(clients) == XENSHM_OK ? 0 : -1;
+}
+
+uint32_t guest_shm_status(guest_shm_control* ctrl) {
+  Connection* connection = FindConnection(ctrl);
+  if (connection == nullptr) return 0;
+  return connection->peer.TakeStatusWord();
+}
+
+int guest_shm_detach(guest_shm_control* ctrl) {
+  std::unique_ptr<Connection> connection;
+  {
+    std::lock_guard lock(tables_mu);
+    auto it = connections.find(ctrl);
+    if (it == connections.end()) {
+      SetLastError("guest_shm_detach: not an attached control page");
+      errno = EINVAL;
+      return -1;
+    }
+    connection = std::move(it->second);
+    connections.erase(it);
+  }
+  int status = connection->peer.Detach();
+  connection.reset();
+  return status == XENSHM_OK ? 0 : -1;
+}
+
+const char* guest_shm_last_error(void) { return LastError(); }
+
+}  // extern "C"
