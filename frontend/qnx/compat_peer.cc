@@ -100,13 +100,20 @@ int CompatPeer::Notify(uint32_t clients) {
 
 uint32_t CompatPeer::TakeStatusWord() {
   xenshm_signal_status status;
-  if (xenshm_take_status(region_, &status) != XENSHM_OK) {
+  xenshm_peer_set reachable = 0;
+  if (xenshm_take_status(region_, &status) != XENSHM_OK ||
+      xenshm_reachable_peers(region_, &reachable) != XENSHM_OK) {
     SetLastError(xenshm_last_error());
     return 0;
   }
+  // A peer counts as attached once a notify from here reaches it, so QNX
+  // code that waits for a peer's bit and then notifies it never loses that
+  // notify while the pair's channel is still being set up.
+  const xenshm_peer_set attached =
+      status.attached & (reachable | xenshm_peer_set{1} << index());
   // Native peers above 15 have no bit in QNX's word.
   return static_cast<uint32_t>(status.signaled_by & kLowMask) |
-         static_cast<uint32_t>(status.attached & kLowMask) << 16;
+         static_cast<uint32_t>(attached & kLowMask) << 16;
 }
 
 }  // namespace xenshm::qnx

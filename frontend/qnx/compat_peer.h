@@ -45,8 +45,9 @@ class CompatPeer {
   uint32_t index() const;
   // QNX's notify store: bits 0..15, or ~0 for everyone but me.
   int Notify(uint32_t clients);
-  // QNX's status load: notified-by bits low, attached bits high; reading
-  // clears the notified-by bits. 0 when not attached or on failure.
+  // QNX's status load: notified-by bits low, attached bits high (peers a
+  // notify from here reaches, and this one); reading clears the notified-by
+  // bits. 0 when not attached or on failure.
   uint32_t TakeStatusWord();
 
  private:

@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "frontend/qnx/compat_peer.h"
 #include "frontend/qnx/handles.h"
@@ -69,30 +71,70 @@ Factory* FindFactory(const guest_shm_factory* regs) {
   return it == factories.end() ? nullptr : it->second.get();
 }
 
-// The control page at the page before the data, so `(char *)ctrl + 0x1000`
-// is the data. The region is mapped first because its size is the
-// creator's, known only then; the page before a fresh mapping is almost
-// always free (the kernel places mappings top-down), and when it is not the
-// attach fails rather than clobbering it (MAP_FIXED_NOREPLACE).
-guest_shm_control* MapControlPage(void* data, uint32_t index) {
-  char* want = static_cast<char*>(data) - kControlSize;
-  void* page = mmap(want, kControlSize, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (page == MAP_FAILED || page != want) {
+// Where the control page goes: the page right before the data, so
+// `(char *)ctrl + 0x1000` is the data. The C API maps a region where the
+// kernel chooses (libxengnttab takes no address), and the kernel chooses
+// the same spot for the same size (the top of the highest gap that fits),
+// so a probe mapping of that size shows the spot first. Spots whose page
+// below is taken are plugged with their probe until the attach is done.
+class ControlPlacement {
+ public:
+  explicit ControlPlacement(uint64_t bytes) {
+    for (int tries = 0; tries < 64 && bytes > 0; ++tries) {
+      void* probe = mmap(nullptr, bytes, PROT_NONE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (probe == MAP_FAILED) return;
+      char* below = static_cast<char*>(probe) - kControlSize;
+      if (MapPageAt(below)) {
+        munmap(probe, bytes);
+        ctrl_ = below;
+        return;
+      }
+      plugs_.push_back({probe, bytes});
+    }
+  }
+  ~ControlPlacement() {
+    for (const auto& [address, bytes] : plugs_) munmap(address, bytes);
+    if (ctrl_ != nullptr) munmap(ctrl_, kControlSize);
+  }
+
+  // The control page for the region mapped at `data`: the prepared one if
+  // the data went where the probe was, else the page below it if free
+  // (the region was bigger than asked, or another thread mapped meanwhile).
+  guest_shm_control* Take(void* data, uint32_t index) {
+    char* want = static_cast<char*>(data) - kControlSize;
+    if (ctrl_ != want) {
+      if (ctrl_ != nullptr) munmap(ctrl_, kControlSize);
+      ctrl_ = nullptr;
+      if (!MapPageAt(want)) {
+        SetLastError(
+            "the page before the region's mapping is in use: no room for "
+            "the control page");
+        return nullptr;
+      }
+    }
+    ctrl_ = nullptr;
+    auto* ctrl = reinterpret_cast<guest_shm_control*>(want);
+    ctrl->idx = index;
+    // Read-only: a store left from QNX code (notify, detach) faults instead
+    // of doing nothing.
+    mprotect(want, kControlSize, PROT_READ);
+    return ctrl;
+  }
+
+ private:
+  static bool MapPageAt(char* address) {
+    void* page = mmap(address, kControlSize, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (page == address) return true;
     // Kernels before 4.17 take the flag as a hint and map elsewhere.
     if (page != MAP_FAILED) munmap(page, kControlSize);
-    SetLastError(
-        "the page before the region's mapping is in use: no room for the "
-        "control page");
-    return nullptr;
+    return false;
   }
-  auto* ctrl = static_cast<guest_shm_control*>(page);
-  ctrl->idx = index;
-  // Read-only: a store left from QNX code (notify, detach) faults instead
-  // of doing nothing.
-  mprotect(page, kControlSize, PROT_READ);
-  return ctrl;
-}
+
+  char* ctrl_ = nullptr;
+  std::vector<std::pair<void*, uint64_t>> plugs_;
+};
 
 uint32_t Connect(guest_shm_factory* regs, uint32_t pages, bool create) {
   Factory* factory = FindFactory(regs);
@@ -103,12 +145,13 @@ uint32_t Connect(guest_shm_factory* regs, uint32_t pages, bool create) {
   }
   auto connection = std::make_unique<Connection>();
   connection->factory = factory;
-  uint32_t gss =
-      connection->peer.Attach(factory->client, NameFrom(regs->name),
-                              uint64_t{pages} * kControlSize, create);
+  const uint64_t bytes = uint64_t{pages} * kControlSize;
+  ControlPlacement placement(bytes);
+  uint32_t gss = connection->peer.Attach(factory->client, NameFrom(regs->name),
+                                         bytes, create);
   if (gss == GSS_OK) {
     connection->ctrl =
-        MapControlPage(xenshm_region_data(connection->peer.region()),
+        placement.Take(xenshm_region_data(connection->peer.region()),
                        connection->peer.index());
     if (connection->ctrl == nullptr) gss = GSS_NOMEM;
   }

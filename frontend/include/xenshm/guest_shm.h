@@ -22,7 +22,11 @@
  *    guest-physical: nothing to map) of the connection's control page, and
  *    the region's data starts right after it, so
  *    `(char *)ctrl + 0x1000` is the data as on QNX. The control page is
- *    private to this process and read-only to the program.
+ *    private to this process and read-only to the program. The library
+ *    finds a spot where the kernel will map the region with a free page
+ *    below it before attaching; if the region then lands elsewhere (it is
+ *    bigger than asked, or another thread mapped meanwhile) and the page
+ *    below is taken, the attach fails with GSS_NOMEM and nothing stays.
  * 4. notify, status and detach are calls (guest_shm_notify,
  *    guest_shm_status, guest_shm_detach). On QNX they are stores to and
  *    loads from virtual registers that trap into the hypervisor. A Xen
@@ -129,7 +133,10 @@ uint32_t guest_shm_find(struct guest_shm_factory *factory);
 int guest_shm_notify(struct guest_shm_control *ctrl, uint32_t clients);
 /* QNX's load of `ctrl->status`: low 16 bits, who notified this connection
  * since the last call (cleared by reading, as on QNX); high 16 bits, who is
- * attached now, this connection included. 0 when `ctrl` is not attached. */
+ * attached now and reachable by a notify from here, this connection
+ * included. A new peer's bit appears once both sides' libraries have looked
+ * (any call; a peer blocked on its fd wakes for it), so a notify sent after
+ * its bit is seen is never lost. 0 when `ctrl` is not attached. */
 uint32_t guest_shm_status(struct guest_shm_control *ctrl);
 /* QNX's `ctrl->detach = 0`: leaves the region and unmaps the control page
  * and the data (the pointers become invalid). 0, or -1 with errno EINVAL

@@ -64,9 +64,9 @@ const char *hyp_shm_name(const hyp_shm *shm);
  * 16..31 ignored); ~0 is everyone but me, native peers included. 0, or -1
  * with errno EINVAL when not attached. */
 int hyp_shm_poke(hyp_shm *shm, uint32_t clients);
-/* Not in libhyp (pulses carry this there): who notified us since the last
- * call (low 16 bits; reading clears them) and who is attached (high 16). 0
- * when not attached. */
+/* Not in libhyp (pulses carry this there): guest_shm_status's word, who
+ * notified us since the last call (low 16 bits; reading clears them) and
+ * who is attached and reachable from here (high 16). 0 when not attached. */
 uint32_t hyp_shm_status(hyp_shm *shm);
 /* Not in libhyp: readable when there is news for hyp_shm_status; -1 with
  * errno EINVAL when not attached. Do not read or close it. */
