@@ -80,6 +80,8 @@ Factory* FindFactory(const guest_shm_factory* regs) {
 class ControlPlacement {
  public:
   explicit ControlPlacement(uint64_t bytes) {
+    // Past xenshm's largest region the attach fails anyway: no probes.
+    if (bytes > kMaxProbe) return;
     for (int tries = 0; tries < 64 && bytes > 0; ++tries) {
       void* probe = mmap(nullptr, bytes, PROT_NONE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -94,7 +96,7 @@ class ControlPlacement {
     }
   }
   ~ControlPlacement() {
-    for (const auto& [address, bytes] : plugs_) munmap(address, bytes);
+    ReleasePlugs();
     if (ctrl_ != nullptr) munmap(ctrl_, kControlSize);
   }
 
@@ -106,6 +108,8 @@ class ControlPlacement {
     if (ctrl_ != want) {
       if (ctrl_ != nullptr) munmap(ctrl_, kControlSize);
       ctrl_ = nullptr;
+      // A plug may be what sits below the data.
+      ReleasePlugs();
       if (!MapPageAt(want)) {
         SetLastError(
             "the page before the region's mapping is in use: no room for "
@@ -123,6 +127,13 @@ class ControlPlacement {
   }
 
  private:
+  static constexpr uint64_t kMaxProbe = uint64_t{1} << 30;
+
+  void ReleasePlugs() {
+    for (const auto& [address, bytes] : plugs_) munmap(address, bytes);
+    plugs_.clear();
+  }
+
   static bool MapPageAt(char* address) {
     void* page = mmap(address, kControlSize, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);

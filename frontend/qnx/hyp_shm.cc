@@ -2,6 +2,7 @@
 #include "xenshm/hyp_shm.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -74,7 +75,11 @@ int hyp_shm_attach(hyp_shm* shm, const char* name, size_t size, unsigned mode,
     return GSS_UNKNOWN_FAILURE;
   }
   const size_t length = strnlen(name, GUEST_SHM_MAX_NAME + 1);
-  const uint64_t bytes = (uint64_t{size} + kPage - 1) / kPage * kPage;
+  // Whole pages, as guests ask; a size too large to round is left for the
+  // C API to refuse.
+  const uint64_t bytes = size > SIZE_MAX - kPage
+                             ? uint64_t{size}
+                             : (uint64_t{size} + kPage - 1) / kPage * kPage;
   return static_cast<int>(shm->peer.Attach(
       shm->client, std::string_view(name, length), bytes, /*create=*/true));
 }
