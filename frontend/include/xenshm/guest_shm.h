@@ -46,7 +46,8 @@
  * fails with GSS_CLIENT_MAX. Native xenshm peers (xenshm.h programs) may
  * hold indices 16..63: they do not appear in the 16-bit masks of
  * guest_shm_status (neither as attached nor as notifier), and only
- * ~0 ("everyone but me") reaches them.
+ * ~0 ("everyone but me") reaches them; with no attached bit to wait for,
+ * a ~0 sent just after one attached may miss it.
  *
  * Errors and threads
  * ------------------
