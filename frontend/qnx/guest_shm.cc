@@ -54,21 +54,32 @@ struct Factory {
 };
 
 // Every live factory and connection, by the pointer the program holds: a
-// pointer not in here is refused, not dereferenced.
-std::mutex tables_mu;
-std::map<const guest_shm_factory*, std::unique_ptr<Factory>> factories;
-std::map<const guest_shm_control*, std::unique_ptr<Connection>> connections;
+// pointer not in here is refused, not dereferenced. Never destroyed: at
+// exit, what the program left attached goes with the process (xenshmd sees
+// it die) instead of detaching from static destructors.
+struct Tables {
+  std::mutex mu;
+  std::map<const guest_shm_factory*, std::unique_ptr<Factory>> factories;
+  std::map<const guest_shm_control*, std::unique_ptr<Connection>> connections;
+};
+
+Tables& tables() {
+  static Tables* const tables = new Tables;
+  return *tables;
+}
 
 Connection* FindConnection(const guest_shm_control* ctrl) {
-  std::lock_guard lock(tables_mu);
-  auto it = connections.find(ctrl);
-  return it == connections.end() ? nullptr : it->second.get();
+  Tables& t = tables();
+  std::lock_guard lock(t.mu);
+  auto it = t.connections.find(ctrl);
+  return it == t.connections.end() ? nullptr : it->second.get();
 }
 
 Factory* FindFactory(const guest_shm_factory* regs) {
-  std::lock_guard lock(tables_mu);
-  auto it = factories.find(regs);
-  return it == factories.end() ? nullptr : it->second.get();
+  Tables& t = tables();
+  std::lock_guard lock(t.mu);
+  auto it = t.factories.find(regs);
+  return it == t.factories.end() ? nullptr : it->second.get();
 }
 
 // Where the control page goes: the page right before the data, so
@@ -176,8 +187,9 @@ uint32_t Connect(guest_shm_factory* regs, uint32_t pages, bool create) {
   regs->vector = static_cast<uint32_t>(xenshm_event_fd(region));
   regs->size = static_cast<uint32_t>(
       (xenshm_region_size(region) + kControlSize - 1) / kControlSize);
-  std::lock_guard lock(tables_mu);
-  connections[connection->ctrl] = std::move(connection);
+  Tables& t = tables();
+  std::lock_guard lock(t.mu);
+  t.connections[connection->ctrl] = std::move(connection);
   return GSS_OK;
 }
 
@@ -189,8 +201,9 @@ guest_shm_factory* NewFactory(xenshm_client* client, bool owns) {
   factory->owns_client = owns;
   factory->regs.signature = GUEST_SHM_SIGNATURE;
   guest_shm_factory* regs = &factory->regs;
-  std::lock_guard lock(tables_mu);
-  factories[regs] = std::move(factory);
+  Tables& t = tables();
+  std::lock_guard lock(t.mu);
+  t.factories[regs] = std::move(factory);
   return regs;
 }
 
@@ -213,14 +226,15 @@ void guest_shm_factory_close(guest_shm_factory* regs) {
   std::unique_ptr<Factory> factory;
   std::map<const guest_shm_control*, std::unique_ptr<Connection>> mine;
   {
-    std::lock_guard lock(tables_mu);
-    auto it = factories.find(regs);
-    if (it == factories.end()) return;
+    Tables& t = tables();
+    std::lock_guard lock(t.mu);
+    auto it = t.factories.find(regs);
+    if (it == t.factories.end()) return;
     factory = std::move(it->second);
-    factories.erase(it);
-    for (auto c = connections.begin(); c != connections.end();) {
+    t.factories.erase(it);
+    for (auto c = t.connections.begin(); c != t.connections.end();) {
       if (c->second->factory == factory.get()) {
-        mine.insert(connections.extract(c++));
+        mine.insert(t.connections.extract(c++));
       } else {
         ++c;
       }
@@ -256,15 +270,16 @@ uint32_t guest_shm_status(guest_shm_control* ctrl) {
 int guest_shm_detach(guest_shm_control* ctrl) {
   std::unique_ptr<Connection> connection;
   {
-    std::lock_guard lock(tables_mu);
-    auto it = connections.find(ctrl);
-    if (it == connections.end()) {
+    Tables& t = tables();
+    std::lock_guard lock(t.mu);
+    auto it = t.connections.find(ctrl);
+    if (it == t.connections.end()) {
       SetLastError("guest_shm_detach: not an attached control page");
       errno = EINVAL;
       return -1;
     }
     connection = std::move(it->second);
-    connections.erase(it);
+    t.connections.erase(it);
   }
   int status = connection->peer.Detach();
   connection.reset();
