@@ -57,7 +57,7 @@
  * and its connections may be used from one thread at a time, as QNX's
  * single set of factory registers.
  *
- * Build: cc prog.c -lxenshm_qnx $(pkg-config --cflags --libs xenshm)
+ * Build: cc prog.c -lxenshm_qnx $(pkg-config --cflags --libs xenshm) -lstdc++
  */
 #ifndef XENSHM_GUEST_SHM_H_
 #define XENSHM_GUEST_SHM_H_
