@@ -158,6 +158,29 @@ class ControlPlacement {
   std::vector<std::pair<void*, uint64_t>> plugs_;
 };
 
+// Attaches `connection` with its control page before the data. The probe
+// uses the size asked for; a region someone else created may be larger and
+// land elsewhere, and if the page before it is taken, the attach is undone
+// and made once more with a probe of the real size (peers see this peer
+// leave and join again).
+uint32_t AttachPlaced(Connection& connection, xenshm_client* client,
+                      const std::string& name, uint64_t bytes, bool create) {
+  for (int attempt = 0;; ++attempt) {
+    ControlPlacement placement(bytes);
+    uint32_t gss = connection.peer.Attach(client, name, bytes, create);
+    if (gss != GSS_OK) return gss;
+    xenshm_region* region = connection.peer.region();
+    connection.ctrl =
+        placement.Take(xenshm_region_data(region), connection.peer.index());
+    if (connection.ctrl != nullptr) return GSS_OK;
+    const uint64_t mapped = (xenshm_region_size(region) + kControlSize - 1) /
+                            kControlSize * kControlSize;
+    connection.peer.Detach();
+    if (attempt > 0 || mapped == bytes) return GSS_NOMEM;
+    bytes = mapped;
+  }
+}
+
 uint32_t Connect(guest_shm_factory* regs, uint32_t pages, bool create) {
   Factory* factory = FindFactory(regs);
   if (factory == nullptr) {
@@ -167,16 +190,9 @@ uint32_t Connect(guest_shm_factory* regs, uint32_t pages, bool create) {
   }
   auto connection = std::make_unique<Connection>();
   connection->factory = factory;
-  const uint64_t bytes = uint64_t{pages} * kControlSize;
-  ControlPlacement placement(bytes);
-  uint32_t gss = connection->peer.Attach(factory->client, NameFrom(regs->name),
-                                         bytes, create);
-  if (gss == GSS_OK) {
-    connection->ctrl =
-        placement.Take(xenshm_region_data(connection->peer.region()),
-                       connection->peer.index());
-    if (connection->ctrl == nullptr) gss = GSS_NOMEM;
-  }
+  const uint32_t gss =
+      AttachPlaced(*connection, factory->client, NameFrom(regs->name),
+                   uint64_t{pages} * kControlSize, create);
   regs->status = gss;
   if (gss != GSS_OK) {
     regs->shmem = 0;

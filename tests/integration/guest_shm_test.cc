@@ -123,6 +123,28 @@ TEST_F(GuestShm, TheControlPageFindsRoomWhenHolesOfTheRegionsSizeAreTight) {
   for (size_t i = 0; i < kSlots; ++i) munmap(area + i * kSlot, kPage);
 }
 
+TEST_F(GuestShm, AJoinerOfALargerRegionFindsRoomToo) {
+  ASSERT_NE(Create(kA, "big", 8), nullptr);
+  // Tight 8-page holes where the kernel puts the next 8-page mapping; the
+  // finder asks for one page, so its first probe says nothing about them.
+  constexpr size_t kPage = 0x1000, kSlot = 9 * kPage, kSlots = 8;
+  char* area = static_cast<char*>(mmap(nullptr, kSlots * kSlot, PROT_NONE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(area, MAP_FAILED);
+  for (size_t i = 0; i < kSlots; ++i) {
+    munmap(area + i * kSlot + kPage, 8 * kPage);
+  }
+  for (DomainId d = 2; d <= 4; ++d) {
+    guest_shm_factory* factory = Factory(d);
+    Name(factory, "big");
+    ASSERT_EQ(guest_shm_find(factory), GSS_OK) << guest_shm_last_error();
+    EXPECT_EQ(factory->size, 8u);
+    char* data = reinterpret_cast<char*>(factory->shmem) + 0x1000;
+    data[8 * kPage - 1] = static_cast<char>(d);  // the data's last byte
+  }
+  for (size_t i = 0; i < kSlots; ++i) munmap(area + i * kSlot, kPage);
+}
+
 TEST_F(GuestShm, StatusShowsWhoIsAttachedAndWhoNotifiedAndReadingClears) {
   guest_shm_control* a = Create(kA, "moo");
   guest_shm_control* b = Create(kB, "moo");

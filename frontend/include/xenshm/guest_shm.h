@@ -24,9 +24,10 @@
  *    `(char *)ctrl + 0x1000` is the data as on QNX. The control page is
  *    private to this process and read-only to the program. The library
  *    finds a spot where the kernel will map the region with a free page
- *    below it before attaching; if the region then lands elsewhere (it is
- *    bigger than asked, or another thread mapped meanwhile) and the page
- *    below is taken, the attach fails with GSS_NOMEM and nothing stays.
+ *    below it before attaching. A region larger than asked (its creator's
+ *    size) may land elsewhere: if the page below it is taken, the library
+ *    detaches and attaches once more for the real size (peers see a leave
+ *    and a join); if that fails too, GSS_NOMEM and nothing stays.
  * 4. notify, status and detach are calls (guest_shm_notify,
  *    guest_shm_status, guest_shm_detach). On QNX they are stores to and
  *    loads from virtual registers that trap into the hypervisor. A Xen
