@@ -44,6 +44,9 @@ check $man/xenshmctl.8 options \
   status budget
 check $man/xenshm-xl-create.8 options \
   $(options tools/xl-create/xenshm-xl-create tools/xl-create/xl_create_args.cc)
+check $man/xenshm-qnx-config.1 options \
+  $(options tools/qnx-config/xenshm-qnx-config \
+      tools/qnx-config/xenshm_qnx_config_main.cc)
 check $man/xenshm.1 options \
   $(options frontend/xenshm frontend/cli/xenshm_main.cc frontend/cli/signal_actions.cc)
 check $man/xenshm.1 actions \
