@@ -1,6 +1,7 @@
 #include "tools/qnx-config/shmem_conversion.h"
 
 #include <algorithm>
+#include <iomanip>
 #include <optional>
 #include <sstream>
 
@@ -64,12 +65,11 @@ std::optional<unsigned> ParseMode(std::string_view text) {
   return mode;
 }
 
+// Four digits with a leading 0 (0640), as modes are written in configs.
 std::string Octal(unsigned mode) {
   std::ostringstream out;
-  out << '0' << std::oct << mode;
-  std::string text = out.str();
-  while (text.size() < 4) text.insert(1, "0");
-  return text;
+  out << '0' << std::oct << std::setw(3) << std::setfill('0') << mode;
+  return out.str();
 }
 
 // xenshm groups are names in dom0's policy file; QNX also takes numbers.

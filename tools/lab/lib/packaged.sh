@@ -13,7 +13,8 @@
 # $PKG_DIR/guest/       what libxenshm1 and xenshm-tools installed
 # $PKG_DIR/dom0.files, $PKG_DIR/guest.files   those paths, one a line
 # $PKG_DIR/examples/    frontend/examples/*.c, built there with `pkg-config
-#                       --cflags --libs xenshm` alone (the c-examples scenario)
+#                       --cflags --libs xenshm` (xenshm-qnx for qnx_*.c)
+#                       alone (the c-examples and qnx scenarios)
 # $PKG_DIR/installed    what apt, the maintainer scripts and DKMS printed
 
 # Installed together; the images take the packages named for each. The
@@ -126,8 +127,10 @@ apt-get install -y -q --no-install-recommends ./debs/*.deb ||
 dkms status -m xenshm -k "$kver" | grep -q ': installed' ||
   { dkms status; echo "lab-install: DKMS did not install xenshm.ko for $kver"; exit 1; }
 for c in examples/*.c; do
+  # QNX-style programs build with the compatibility layer's module.
+  case ${c##*/} in qnx_*) module=xenshm-qnx ;; *) module=xenshm ;; esac
   # pkg-config's words are separate flags: unquoted on purpose.
-  cc -O2 -Wall -Wextra -Werror -o "${c%.c}" "$c" $(pkg-config --cflags --libs xenshm) ||
+  cc -O2 -Wall -Wextra -Werror -o "${c%.c}" "$c" $(pkg-config --cflags --libs $module) ||
     { echo "lab-install: $c does not build against libxenshm-dev"; exit 1; }
 done
 dpkg-query -W xenshm-dkms xenshmd libxenshm1 libxenshm-dev xenshm-tools
