@@ -135,9 +135,7 @@ for c in examples/*.c; do
 done
 dpkg-query -W xenshm-dkms xenshmd libxenshm1 libxenshm-dev xenshm-tools
 INNER
-  unshare --mount --propagation private sh -c \
-    'mount -t proc proc "$1/proc" && chroot "$1" /bin/sh /lab-install/run "$2"' \
-    sh "$root" "$kver" >"$work/out/installed" 2>&1 || {
+  in_install_root "$root" "$kver" >"$work/out/installed" 2>&1 || {
     tail -n 30 "$work/out/installed" >&2
     die "installing our packages failed (see above)"
   }
@@ -157,6 +155,16 @@ INNER
   rm -rf "$work"
   ls -dt "$LAB_CACHE"/pkg-* 2>/dev/null | tail -n +4 | xargs -r rm -rf
   say "our packages: installed in $(since "$t0")s ($(grep -c . "$PKG_DIR/dom0.files") files for dom0, xenshm.ko by DKMS for $kver)"
+}
+
+# Runs ROOT's /lab-install/run with ARG... in ROOT, with its own /proc.
+# Usage: in_install_root ROOT ARG...
+in_install_root() {
+  local root=$1
+  shift
+  unshare --mount --propagation private sh -c \
+    'root=$1; shift; mount -t proc proc "$root/proc" && chroot "$root" /bin/sh /lab-install/run "$@"' \
+    sh "$root" "$@"
 }
 
 # Copies what the installed packages PKG... own in ROOT (not folders, not
@@ -281,9 +289,7 @@ esac
 INNER
   local step
   for step in old upgrade; do
-    unshare --mount --propagation private sh -c \
-      'mount -t proc proc "$1/proc" && chroot "$1" /bin/sh /lab-install/run "$2" "$3"' \
-      sh "$root" "$step" "$kver" >>"$out/facts/installed" 2>&1 || {
+    in_install_root "$root" "$step" "$kver" >>"$out/facts/installed" 2>&1 || {
       tail -n 30 "$out/facts/installed" >&2
       die "upgrade in the install root: step $step failed (see above)"
     }
