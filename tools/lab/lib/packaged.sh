@@ -85,19 +85,12 @@ install_env() {
 # with the files the images take. Cached by the packages' contents.
 # Usage: install_our_packages KERNEL_VERSION
 install_our_packages() {
-  local kver=$1 debs=() p f key
+  local kver=$1 debs=() f key
   install_env "$kver"
-  for p in "${LAB_INSTALL_OURS[@]}"; do
-    f=$(ls "$LAB_DEBS/${p}"_*.deb 2>/dev/null | head -n 1)
-    [ -n "$f" ] || die "no $p package in $LAB_DEBS"
-    debs+=("$f")
-  done
+  our_package_files "$LAB_DEBS" debs
   key=$({
     echo "${LAB_INSTALL_ENV##*/} $kver"
-    for f in "${debs[@]}"; do
-      dpkg-deb --ctrl-tarfile "$f" | sha256sum
-      dpkg-deb --fsys-tarfile "$f" | sha256sum
-    done
+    packages_digest "${debs[@]}"
     cat "${BASH_SOURCE[0]}" "$REPO_ROOT"/frontend/examples/*.c
   } | hash_text)
   PKG_DIR=$LAB_CACHE/pkg-$key
@@ -109,12 +102,11 @@ install_our_packages() {
   t0=$(now)
   work=$(mktemp -d "$LAB_CACHE/tmp.pkg.XXXXXX")
   root=$work/root
-  mkdir -p "$root" "$work/out/dom0" "$work/out/guest" "$work/out/examples"
-  tar -xf "$LAB_INSTALL_ENV" -C "$root" || die "unpacking $LAB_INSTALL_ENV"
+  mkdir -p "$work/out/dom0" "$work/out/guest" "$work/out/examples"
+  fresh_install_root "$root"
   mkdir -p "$root/lab-install/debs" "$root/lab-install/examples"
   cp "${debs[@]}" "$root/lab-install/debs/"
   cp "$REPO_ROOT"/frontend/examples/*.c "$root/lab-install/examples/"
-  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
   cat >"$root/lab-install/run" <<'INNER'
 set -u
 export DEBIAN_FRONTEND=noninteractive
@@ -139,12 +131,7 @@ INNER
     tail -n 30 "$work/out/installed" >&2
     die "installing our packages failed (see above)"
   }
-  local ko=/lib/modules/$kver/updates/dkms/xenshm.ko
-  [ -s "$root$ko" ] || die "DKMS left no $ko"
-  # Documentation stays out, as the base layer leaves Debian's out.
-  collect_installed "$root" "$work/out/dom0" "${LAB_DOM0_OURS[@]}" >"$work/out/dom0.files" || exit 2
-  echo "$ko" >>"$work/out/dom0.files"
-  install -D -m 644 "$root$ko" "$work/out/dom0$ko"
+  collect_dom0 "$root" "$work/out/dom0" "$kver" >"$work/out/dom0.files" || exit 2
   collect_installed "$root" "$work/out/guest" "${LAB_GUEST_OURS[@]}" >"$work/out/guest.files" || exit 2
   for f in "$root"/lab-install/examples/*.c; do
     install -m 755 "${f%.c}" "$work/out/examples/"
@@ -155,6 +142,47 @@ INNER
   rm -rf "$work"
   ls -dt "$LAB_CACHE"/pkg-* 2>/dev/null | tail -n +4 | xargs -r rm -rf
   say "our packages: installed in $(since "$t0")s ($(grep -c . "$PKG_DIR/dom0.files") files for dom0, xenshm.ko by DKMS for $kver)"
+}
+
+# Sets the array VARIABLE to the five package files of ours in DIR
+# (LAB_INSTALL_OURS' order). Usage: our_package_files DIR VARIABLE
+our_package_files() {
+  local -n files=$2
+  local p f
+  files=()
+  for p in "${LAB_INSTALL_OURS[@]}"; do
+    f=$(ls "$1/${p}"_*.deb 2>/dev/null | head -n 1)
+    [ -n "$f" ] || die "no $p package in $1"
+    files+=("$f")
+  done
+}
+
+# Prints a digest line per part of each package DEB... (control and data):
+# what a cache of their installation is keyed by.
+packages_digest() {
+  local f
+  for f in "$@"; do
+    dpkg-deb --ctrl-tarfile "$f" | sha256sum
+    dpkg-deb --fsys-tarfile "$f" | sha256sum
+  done
+}
+
+# Makes ROOT a fresh copy of the install root (LAB_INSTALL_ENV).
+fresh_install_root() {
+  mkdir -p "$1"
+  tar -xf "$LAB_INSTALL_ENV" -C "$1" || die "unpacking $LAB_INSTALL_ENV"
+  cp /etc/resolv.conf "$1/etc/resolv.conf" 2>/dev/null
+}
+
+# Copies what dom0's packages of ours installed in ROOT, and the module DKMS
+# built there for KERNEL_VERSION, into DEST; prints their paths.
+# Usage: collect_dom0 ROOT DEST KERNEL_VERSION
+collect_dom0() {
+  local root=$1 dest=$2 ko=/lib/modules/$3/updates/dkms/xenshm.ko
+  [ -s "$root$ko" ] || die "DKMS left no $ko"
+  collect_installed "$root" "$dest" "${LAB_DOM0_OURS[@]}" || exit 2
+  echo "$ko"
+  install -D -m 644 "$root$ko" "$dest$ko"
 }
 
 # Runs ROOT's /lab-install/run with ARG... in ROOT, with its own /proc.
@@ -226,20 +254,13 @@ previous_debs() {
 #                     after (the upgrade scenario checks them)
 # Usage: install_upgrade KERNEL_VERSION   (after install_our_packages)
 install_upgrade() {
-  local kver=$1 old=() new=() p f key
+  local kver=$1 old=() new=() key
   previous_debs
-  for p in "${LAB_INSTALL_OURS[@]}"; do
-    f=$(ls "$LAB_PREV_DEBS/${p}"_*.deb 2>/dev/null | head -n 1)
-    [ -n "$f" ] || die "no $p package in $LAB_PREV_DEBS"
-    old+=("$f")
-    new+=("$(ls "$LAB_DEBS/${p}"_*.deb | head -n 1)")
-  done
+  our_package_files "$LAB_PREV_DEBS" old
+  our_package_files "$LAB_DEBS" new
   key=$({
     echo "${LAB_INSTALL_ENV##*/} $kver"
-    for f in "${old[@]}" "${new[@]}"; do
-      dpkg-deb --ctrl-tarfile "$f" | sha256sum
-      dpkg-deb --fsys-tarfile "$f" | sha256sum
-    done
+    packages_digest "${old[@]}" "${new[@]}"
     cat "${BASH_SOURCE[0]}"
   } | hash_text)
   UPG_DIR=$LAB_CACHE/upgrade-$key
@@ -247,17 +268,16 @@ install_upgrade() {
     say "upgrade: installed and upgraded (cached ${UPG_DIR##*/})"
     return 0
   fi
-  local t0 work root out ko=/lib/modules/$kver/updates/dkms/xenshm.ko
+  local t0 work root out
   t0=$(now)
   work=$(mktemp -d "$LAB_CACHE/tmp.upg.XXXXXX")
   root=$work/root
   out=$work/out
-  mkdir -p "$root" "$out"/old/{dom0,guest} "$out/new/dom0" "$out/facts"
-  tar -xf "$LAB_INSTALL_ENV" -C "$root" || die "unpacking $LAB_INSTALL_ENV"
+  mkdir -p "$out"/old/{dom0,guest} "$out/new/dom0" "$out/facts"
+  fresh_install_root "$root"
   mkdir -p "$root/lab-install/old" "$root/lab-install/new" "$root/lab-install/facts"
   cp "${old[@]}" "$root/lab-install/old/"
   cp "${new[@]}" "$root/lab-install/new/"
-  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
   cat >"$root/lab-install/run" <<'INNER'
 set -u
 export DEBIAN_FRONTEND=noninteractive
@@ -293,18 +313,13 @@ INNER
       tail -n 30 "$out/facts/installed" >&2
       die "upgrade in the install root: step $step failed (see above)"
     }
-    [ -s "$root$ko" ] || die "after step $step, DKMS left no $ko"
     case $step in
       old)
-        collect_installed "$root" "$out/old/dom0" "${LAB_DOM0_OURS[@]}" >"$out/old/dom0.files" || exit 2
+        collect_dom0 "$root" "$out/old/dom0" "$kver" >"$out/old/dom0.files" || exit 2
         collect_installed "$root" "$out/old/guest" "${LAB_GUEST_OURS[@]}" >"$out/old/guest.files" || exit 2
-        echo "$ko" >>"$out/old/dom0.files"
-        install -D -m 644 "$root$ko" "$out/old/dom0$ko"
         ;;
       upgrade)
-        collect_installed "$root" "$out/new/dom0" "${LAB_DOM0_OURS[@]}" >"$out/new/dom0.files" || exit 2
-        echo "$ko" >>"$out/new/dom0.files"
-        install -D -m 644 "$root$ko" "$out/new/dom0$ko"
+        collect_dom0 "$root" "$out/new/dom0" "$kver" >"$out/new/dom0.files" || exit 2
         ;;
     esac
   done
